@@ -1,0 +1,36 @@
+// Wire names: the public contract between processes. Renaming one here renames a Kafka topic,
+// a Temporal task queue or search attribute, an S3 key layout: treat every change as a migration.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const ENTITIES = ['pin', 'geo', 'user'] as const;
+export type Entity = (typeof ENTITIES)[number];
+
+export function isEntity(value: string): value is Entity {
+  return (ENTITIES as readonly string[]).includes(value);
+}
+
+/** Kafka topic of one entity: `pinterest.pin`, `pinterest.geo`, `pinterest.user`. */
+export function entityTopic(prefix: string, entity: Entity): string {
+  return `${prefix}.${entity}`;
+}
+
+/** Records that could not be parsed or cleaned, with the reason in their headers. */
+export function deadLetterTopic(prefix: string): string {
+  return `${prefix}.dlq`;
+}
+
+export function allTopics(prefix: string): string[] {
+  return [...ENTITIES.map((e) => entityTopic(prefix, e)), deadLetterTopic(prefix)];
+}
+
+export const TASK_QUEUES = {
+  /** Activities any worker can run: export, load, views, micro-batches. */
+  pipeline: 'pinterest-pipeline',
+} as const;
+
+export const SEARCH_ATTRIBUTES = {
+  batchDate: defineSearchAttributeKey('BatchDate', SearchAttributeType.KEYWORD),
+  batchOutcome: defineSearchAttributeKey('BatchOutcome', SearchAttributeType.KEYWORD),
+  streamName: defineSearchAttributeKey('StreamName', SearchAttributeType.KEYWORD),
+  streamPaused: defineSearchAttributeKey('StreamPaused', SearchAttributeType.BOOL),
+} as const;

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs the stack's programs, idempotently, from the package registries only:
+# Temporal CLI and MinIO with `go install`, Kafka's jars from Maven Central, PostgreSQL from Debian.
+# What is built goes to $CACHE_DIR (~/.cache/pinpipe), outside the repository.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+apt_updated=0
+apt_install() {
+  [[ $(id -u) == 0 ]] || die "missing $*; install it (sudo apt-get install $*) or run as root"
+  if ((apt_updated == 0)); then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+timed() {
+  local what=$1 started=$SECONDS
+  shift
+  log "building $what (first run on this machine only: $TYPICAL)"
+  "$@" >"$CACHE_DIR/logs/$(echo "$what" | tr ' /' '__').log" 2>&1 ||
+    die "building $what failed; see $CACHE_DIR/logs/"
+  log "built $what in $((SECONDS - started))s"
+}
+
+require_go() {
+  command -v go >/dev/null || die "Go >= 1.25 is required to build the Temporal CLI and MinIO"
+  local v
+  v=$(go env GOVERSION | sed 's/^go//')
+  [[ $(printf '1.25\n%s\n' "$v" | sort -V | head -n 1) == 1.25 ]] || die "Go >= 1.25 is required (found $v)"
+}
+
+go_install() { GOBIN=$BIN_DIR GOFLAGS=-trimpath go install "$1"; }
+
+install_temporal() {
+  local marker=$BIN_DIR/.temporal-$TEMPORAL_CLI_VERSION
+  [[ -x $BIN_DIR/temporal && -f $marker ]] && return
+  require_go
+  TYPICAL="about 3-6 minutes on 2 cores" timed "Temporal CLI $TEMPORAL_CLI_VERSION" \
+    go_install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
+  touch "$marker"
+}
+
+install_minio() {
+  local marker=$BIN_DIR/.minio-$MINIO_VERSION
+  [[ -x $BIN_DIR/minio && -f $marker ]] && return
+  require_go
+  TYPICAL="about 5-10 minutes on 2 cores" timed "MinIO $MINIO_VERSION" \
+    go_install "github.com/minio/minio@$MINIO_VERSION"
+  touch "$marker"
+}
+
+install_kafka() {
+  [[ -f $KAFKA_HOME/.complete ]] && return
+  command -v java >/dev/null || apt_install openjdk-17-jre-headless
+  command -v mvn >/dev/null || apt_install maven
+  rm -rf "$KAFKA_HOME"
+  TYPICAL="about 1 minute" timed "Kafka $KAFKA_VERSION jars" \
+    mvn -B -q -f "$ROOT/stack/kafka/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$KAFKA_HOME/libs"
+  touch "$KAFKA_HOME/.complete"
+}
+
+install_postgres() {
+  [[ -n $(pg_bindir) ]] && return
+  log "installing PostgreSQL from Debian's packages (about 1 minute)"
+  apt_install postgresql
+}
+
+mkdir -p "$BIN_DIR" "$CACHE_DIR/logs"
+install_postgres
+install_kafka
+install_temporal
+install_minio

@@ -1,0 +1,102 @@
+# Shared by stack/*.sh: pinned versions, paths, ports and process helpers.
+# Data lives under .stack/ (ignored); builds are cached under ~/.cache/pinpipe so that only the
+# first run on a machine pays for them.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STACK_DIR=${STACK_DIR:-$ROOT/.stack}
+CACHE_DIR=${PINPIPE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pinpipe}
+BIN_DIR=$CACHE_DIR/bin
+RUN_DIR=$STACK_DIR/run
+LOG_DIR=$STACK_DIR/logs
+
+TEMPORAL_CLI_VERSION=v1.5.1 # newest CLI without a go.mod `replace`, so `go install` accepts it
+MINIO_VERSION=RELEASE.2025-09-07T16-13-09Z
+KAFKA_VERSION=3.9.1 # kafkajs 2.2.4 speaks protocol versions Kafka 4.x removed (see README)
+KAFKA_HOME=$CACHE_DIR/kafka-$KAFKA_VERSION
+
+# Ports and throwaway credentials: the same as docker-compose.yml and infra/config.ts defaults.
+TEMPORAL_PORT=7233
+TEMPORAL_UI_PORT=8233
+KAFKA_PORT=9092
+KAFKA_CONTROLLER_PORT=9093
+MINIO_PORT=9000
+MINIO_CONSOLE_PORT=9001
+PG_PORT=5432
+PG_USER=pinpipe
+PG_PASSWORD=pinpipe
+PG_DATABASE=pinpipe
+MINIO_ROOT_USER=minioadmin
+MINIO_ROOT_PASSWORD=minioadmin
+
+SERVICES=(postgres temporal kafka minio)
+
+log() { printf '[stack] %s\n' "$*"; }
+die() {
+  printf '[stack] error: %s\n' "$*" >&2
+  exit 1
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_of() {
+  local f=$RUN_DIR/$1.pid
+  [[ -f $f ]] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"
+}
+
+service_port() {
+  case $1 in
+    postgres) echo $PG_PORT ;;
+    temporal) echo $TEMPORAL_PORT ;;
+    kafka) echo $KAFKA_PORT ;;
+    minio) echo $MINIO_PORT ;;
+  esac
+}
+
+# Starts a command detached from this shell (own session, no inherited stdio), recording its pid.
+start_daemon() {
+  local name=$1
+  shift
+  mkdir -p "$RUN_DIR" "$LOG_DIR"
+  setsid nohup "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/$name.pid"
+}
+
+# Waits until `check` succeeds; otherwise names the service and its log file.
+wait_for() {
+  local name=$1 timeout=$2
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      echo "----- last lines of $LOG_DIR/$name.log -----" >&2
+      tail -n 25 "$LOG_DIR/$name.log" >&2 || true
+      die "$name did not answer within ${timeout}s; see $LOG_DIR/$name.log"
+    fi
+    if [[ $name != postgres ]] && ! pid_of "$name" >/dev/null; then
+      echo "----- last lines of $LOG_DIR/$name.log -----" >&2
+      tail -n 25 "$LOG_DIR/$name.log" >&2 || true
+      die "$name exited during start-up; see $LOG_DIR/$name.log"
+    fi
+    sleep 0.5
+  done
+}
+
+pg_bindir() {
+  if command -v pg_config >/dev/null && [[ -x "$(pg_config --bindir)/initdb" ]]; then
+    pg_config --bindir
+    return
+  fi
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [[ -n $d ]] && echo "$d"
+}
+
+# PostgreSQL refuses to run as root: as root the server runs as the `postgres` system user.
+as_pg_owner() {
+  if [[ $(id -u) == 0 ]]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}

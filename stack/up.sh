@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Brings the local stack up (PostgreSQL, Temporal, Kafka, MinIO), idempotently, then runs the
+# project's setup (database migrations, topics, bucket, search attributes). Safe to run twice.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+started_at=$SECONDS
+bash "$ROOT/stack/install.sh"
+mkdir -p "$RUN_DIR" "$LOG_DIR"
+
+# A port held by something this stack did not start is an error, not a service to reuse.
+ensure_port_free() {
+  local name=$1 port=$2
+  if port_open "$port"; then
+    die "port $port (for $name) is in use by another process; stop it, or stop the stack that owns it"
+  fi
+}
+
+up_postgres() {
+  local bindir data=$STACK_DIR/postgres/data sock=$STACK_DIR/postgres/run
+  bindir=$(pg_bindir)
+  if as_pg_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    log "postgres already up on :$PG_PORT"
+    return
+  fi
+  ensure_port_free postgres $PG_PORT
+  mkdir -p "$STACK_DIR/postgres" "$sock"
+  [[ $(id -u) == 0 ]] && chown postgres: "$STACK_DIR/postgres" "$sock" && touch "$LOG_DIR/postgres.log" &&
+    chown postgres: "$LOG_DIR/postgres.log"
+  if [[ ! -f $data/PG_VERSION ]]; then
+    log "initialising PostgreSQL in $data"
+    as_pg_owner "$bindir/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
+      --auth-local=trust --auth-host=scram-sha-256 >>"$LOG_DIR/postgres.log"
+  fi
+  log "starting postgres on :$PG_PORT"
+  as_pg_owner "$bindir/pg_ctl" -D "$data" -l "$LOG_DIR/postgres.log" -w -t 60 start \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $sock -c max_connections=200 -c shared_buffers=256MB" \
+    >/dev/null || die "postgres did not start; see $LOG_DIR/postgres.log"
+  wait_for postgres 60 "$bindir/pg_isready" -h 127.0.0.1 -p $PG_PORT
+  local psql=("$bindir/psql" -h "$sock" -p $PG_PORT -U postgres -v ON_ERROR_STOP=1 -qtA)
+  if [[ -z $(as_pg_owner "${psql[@]}" -c "SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER'") ]]; then
+    as_pg_owner "${psql[@]}" -c "CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD'"
+  fi
+  if [[ -z $(as_pg_owner "${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$PG_DATABASE'") ]]; then
+    as_pg_owner "${psql[@]}" -c "CREATE DATABASE $PG_DATABASE OWNER $PG_USER"
+  fi
+}
+
+up_temporal() {
+  if pid_of temporal >/dev/null; then
+    log "temporal already up on :$TEMPORAL_PORT (UI :$TEMPORAL_UI_PORT)"
+    return
+  fi
+  ensure_port_free temporal $TEMPORAL_PORT
+  mkdir -p "$STACK_DIR/temporal"
+  log "starting temporal dev server on :$TEMPORAL_PORT (UI :$TEMPORAL_UI_PORT)"
+  start_daemon temporal "$BIN_DIR/temporal" server start-dev \
+    --ip 127.0.0.1 --port $TEMPORAL_PORT --ui-port $TEMPORAL_UI_PORT \
+    --db-filename "$STACK_DIR/temporal/temporal.db" --log-level warn --log-format json
+  wait_for temporal 90 port_open $TEMPORAL_UI_PORT
+  wait_for temporal 30 port_open $TEMPORAL_PORT
+}
+
+up_kafka() {
+  if pid_of kafka >/dev/null; then
+    log "kafka already up on :$KAFKA_PORT"
+    return
+  fi
+  ensure_port_free kafka $KAFKA_PORT
+  local dir=$STACK_DIR/kafka java_cmd=(java -Xms512m -Xmx1g -XX:+UseG1GC -cp "$KAFKA_HOME/libs/*"
+    "-Dlog4j.configuration=file:$ROOT/stack/kafka/log4j.properties")
+  mkdir -p "$dir/data"
+  sed "s|@LOG_DIR@|$dir/data|" "$ROOT/stack/kafka/server.properties" >"$dir/server.properties"
+  if [[ ! -f $dir/data/meta.properties ]]; then
+    log "formatting Kafka's KRaft storage in $dir/data"
+    local cluster_id
+    cluster_id=$("${java_cmd[@]}" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
+    "${java_cmd[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" \
+      >>"$LOG_DIR/kafka.log" 2>&1 || die "formatting Kafka's storage failed; see $LOG_DIR/kafka.log"
+  fi
+  log "starting kafka $KAFKA_VERSION (KRaft) on :$KAFKA_PORT"
+  start_daemon kafka "${java_cmd[@]}" kafka.Kafka "$dir/server.properties"
+  wait_for kafka 90 port_open $KAFKA_PORT
+}
+
+up_minio() {
+  if pid_of minio >/dev/null; then
+    log "minio already up on :$MINIO_PORT (console :$MINIO_CONSOLE_PORT)"
+    return
+  fi
+  ensure_port_free minio $MINIO_PORT
+  mkdir -p "$STACK_DIR/minio/data"
+  log "starting minio on :$MINIO_PORT (console :$MINIO_CONSOLE_PORT)"
+  MINIO_ROOT_USER=$MINIO_ROOT_USER MINIO_ROOT_PASSWORD=$MINIO_ROOT_PASSWORD MINIO_BROWSER_REDIRECT=off \
+    start_daemon minio "$BIN_DIR/minio" server "$STACK_DIR/minio/data" --quiet \
+    --address 127.0.0.1:$MINIO_PORT --console-address 127.0.0.1:$MINIO_CONSOLE_PORT
+  wait_for minio 60 curl -sf "http://127.0.0.1:$MINIO_PORT/minio/health/live"
+}
+
+up_postgres
+up_kafka
+up_minio
+up_temporal
+
+[[ -d $ROOT/node_modules ]] || die "node_modules is missing: run 'npm ci' first"
+log "running setup: migrations, topics, bucket, search attributes"
+(cd "$ROOT" && node --import tsx scripts/setup.ts) || die "setup failed (output above)"
+log "stack up in $((SECONDS - started_at))s"
+bash "$ROOT/stack/status.sh"

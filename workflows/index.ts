@@ -1,0 +1,2 @@
+// Every workflow type the pipeline worker registers. Function names are workflow type names.
+export { serviceCheck } from './service-check.ts';
