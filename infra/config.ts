@@ -52,7 +52,13 @@ export const ConfigSchema = z.object({
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
 
   API_PORT: port.default(8000),
-  API_KEY: z.preprocess(emptyAsUndefined, z.string().min(8).optional()),
+  // The local stack's throwaway key; a deployment sets its own, or "" to turn the check off.
+  API_KEY: z
+    .string()
+    .default('pinpipe-local-key')
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.string().min(8, 'at least 8 characters, or empty to disable').optional()),
+  API_BASE_URL: z.url().default('http://localhost:8000'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -3,10 +3,11 @@
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Connection } from '@temporalio/client';
 import { SearchAttributeType, type defineSearchAttributeKey } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { Admin } from 'kafkajs';
 
-const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+// @temporalio/proto is CommonJS: its namespaces come through the default export.
+const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
 // The SDK exports the key factory but not its result type.
 type SearchAttributeKey = ReturnType<typeof defineSearchAttributeKey>;
 
@@ -48,7 +49,7 @@ export async function ensureBucket(s3: S3Client, bucket: string): Promise<boolea
   }
 }
 
-const indexedTypes: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
+const indexedTypes: Record<SearchAttributeType, proto.temporal.api.enums.v1.IndexedValueType> = {
   [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   [SearchAttributeType.TEXT]: IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
   [SearchAttributeType.INT]: IndexedValueType.INDEXED_VALUE_TYPE_INT,
