@@ -13,7 +13,7 @@ const csv = z
   )
   .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1));
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+const emptyAsUndefined = (v: string) => (v === '' ? undefined : v);
 
 export const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -35,7 +35,12 @@ export const ConfigSchema = z.object({
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(3),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(7).default(1),
 
-  S3_ENDPOINT: z.preprocess(emptyAsUndefined, z.url().optional()).default('http://localhost:9000'),
+  // Empty means AWS S3 itself (the SDK's own endpoint for the region).
+  S3_ENDPOINT: z
+    .string()
+    .default('http://localhost:9000')
+    .transform(emptyAsUndefined)
+    .pipe(z.url().optional()),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_BUCKET: z
     .string()
@@ -56,7 +61,7 @@ export const ConfigSchema = z.object({
   API_KEY: z
     .string()
     .default('pinpipe-local-key')
-    .transform((v) => (v === '' ? undefined : v))
+    .transform(emptyAsUndefined)
     .pipe(z.string().min(8, 'at least 8 characters, or empty to disable').optional()),
   API_BASE_URL: z.url().default('http://localhost:8000'),
 });

@@ -14,6 +14,7 @@ TEMPORAL_CLI_VERSION=v1.5.1 # newest CLI without a go.mod `replace`, so `go inst
 MINIO_VERSION=RELEASE.2025-09-07T16-13-09Z
 KAFKA_VERSION=3.9.1 # kafkajs 2.2.4 speaks protocol versions Kafka 4.x removed (see README)
 KAFKA_HOME=$CACHE_DIR/kafka-$KAFKA_VERSION
+COMPOSE_VERSION=v2.32.4 # newest without go.mod replace/exclude directives; used only to check docker-compose.yml where the docker client lacks the plugin
 
 # Ports and throwaway credentials: the same as docker-compose.yml and infra/config.ts defaults.
 TEMPORAL_PORT=7233

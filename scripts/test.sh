@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The one test command (README, CI): installs what is missing, brings the local stack up, then runs
+# the type check, the linters and every test (unit and integration, against the real services).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+started=$SECONDS
+
+bash scripts/install-deps.sh
+# CI leaves nothing running behind it; a developer keeps the stack for the next run.
+if [[ ${CI:-} == true ]]; then trap 'bash stack/down.sh >/dev/null 2>&1 || true' EXIT; fi
+bash stack/up.sh
+
+echo "== typecheck, lint, format"
+npx tsc --noEmit
+npx eslint --max-warnings=0 .
+npx prettier --check . --log-level=warn
+
+echo "== tests"
+npm test --silent
+echo "[test] all done in $((SECONDS - started))s"
