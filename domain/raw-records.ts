@@ -19,12 +19,17 @@ const intLike = (min: number, max: number) =>
 const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
 
+/** UTC offsets in use run from -12:00 to +14:00. */
+const VALID_OFFSET = /^[+-](0\d|1[0-4]):?[0-5]\d$/;
+
 /** Whether the fields name a real instant: `new Date` would roll 2019-02-31 over to March 3. */
 function isRealDateTime(s: string): boolean {
   const m = DATE_TIME.exec(s);
   if (!m) return false;
-  const [y, mo, d, h, mi, sec = '0'] = m.slice(1, 7).map(Number) as number[];
-  const t = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, Number(sec)));
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map((x) => Number(x ?? 0)) as number[];
+  const offset = m[7];
+  if (offset && offset !== 'Z' && !VALID_OFFSET.test(offset)) return false;
+  const t = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, sec!));
   return (
     t.getUTCFullYear() === y &&
     t.getUTCMonth() === mo! - 1 &&
@@ -48,25 +53,31 @@ export function parseRawDateTime(s: string): Date {
 /** Digits, optionally with decimals and a k (thousand) or M (million) suffix, or the placeholder. */
 export const FOLLOWER_COUNT = /^(\d+(\.\d+)?[kM]?|User Info Error)$/;
 
-const text = (max: number) => z.string().max(max);
+// PostgreSQL text cannot hold NUL: one such record would fail every load and stall the stream.
+const noNul = (s: string) => !s.includes('\0');
+const text = (max: number) => z.string().max(max).refine(noNul, 'contains a NUL character');
+const requiredText = (max: number) => text(max).refine((s) => s.length > 0, 'must not be empty');
 const MAX_IND = 100_000_000;
 
 export const RawPin = z.strictObject({
   index: intLike(0, MAX_IND),
-  unique_id: z.string().min(1).max(64),
+  unique_id: requiredText(64),
   title: text(1_000),
   description: text(10_000),
   poster_name: text(500),
   follower_count: z.preprocess(
     (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? String(v) : v),
-    z.string().regex(FOLLOWER_COUNT, 'expected digits with an optional k/M suffix, or "User Info Error"'),
+    z
+      .string()
+      .max(32)
+      .regex(FOLLOWER_COUNT, 'expected digits with an optional k/M suffix, or "User Info Error"'),
   ),
   tag_list: text(5_000),
-  is_image_or_video: z.string().min(1).max(100),
+  is_image_or_video: requiredText(100),
   image_src: text(2_000),
   downloaded: intLike(0, 1),
-  save_location: z.string().min(1).max(500),
-  category: z.string().min(1).max(100),
+  save_location: requiredText(500),
+  category: requiredText(100),
 });
 export type RawPin = z.input<typeof RawPin>;
 
@@ -75,14 +86,14 @@ export const RawGeo = z.strictObject({
   timestamp: rawDateTime,
   latitude: z.number().min(-90).max(90),
   longitude: z.number().min(-180).max(180),
-  country: z.string().min(1).max(200),
+  country: requiredText(200),
 });
 export type RawGeo = z.input<typeof RawGeo>;
 
 export const RawUser = z.strictObject({
   ind: intLike(0, MAX_IND),
-  first_name: z.string().min(1).max(200),
-  last_name: z.string().min(1).max(200),
+  first_name: requiredText(200),
+  last_name: requiredText(200),
   age: intLike(0, 150),
   date_joined: rawDateTime,
 });
