@@ -56,6 +56,15 @@ export const ConfigSchema = z.object({
     .default('postgres://pinpipe:pinpipe@localhost:5432/pinpipe'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
 
+  PIPELINE_TASK_QUEUE: z.string().min(1).default('pinterest-pipeline'),
+  STREAM_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')
+    .default('speed'),
+  STREAM_MAX_RECORDS_PER_PARTITION: z.coerce.number().int().min(1).max(100_000).default(5_000),
+  STREAM_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  STREAM_MAX_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(500),
+
   API_PORT: port.default(8000),
   // The local stack's throwaway key; a deployment sets its own, or "" to turn the check off.
   API_KEY: z

@@ -2,20 +2,13 @@
 import path from 'node:path';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { Admin } from 'kafkajs';
 import { createHealthActivities } from '../activities/health.ts';
+import { createStreamActivities } from '../activities/stream.ts';
 import type { Config } from '../infra/config.ts';
-import type { Pool } from '../infra/db.ts';
 import { allTopics } from '../domain/wire.ts';
+import type { PipelineClients } from './clients.ts';
 
 export const WORKFLOWS_PATH = path.resolve(import.meta.dirname, '../workflows/index.ts');
-
-export interface PipelineClients {
-  pool: Pool;
-  kafkaAdmin: Admin;
-  s3: S3Client;
-}
 
 export async function createPipelineWorker(
   config: Config,
@@ -33,6 +26,12 @@ export async function createPipelineWorker(
         ...clients,
         bucket: config.S3_BUCKET,
         topics: allTopics(config.KAFKA_TOPIC_PREFIX),
+      }),
+      ...createStreamActivities({
+        pool: clients.pool,
+        admin: clients.kafkaAdmin,
+        reader: clients.streamReader,
+        producer: clients.producer,
       }),
     },
   });

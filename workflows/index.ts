@@ -1,2 +1,3 @@
 // Every workflow type the pipeline worker registers. Function names are workflow type names.
 export { serviceCheck } from './service-check.ts';
+export { stream } from './stream.ts';

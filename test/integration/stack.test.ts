@@ -17,6 +17,7 @@ import { createKafka } from '../../infra/kafka.ts';
 import { ensureTopics } from '../../infra/provision.ts';
 import { createS3 } from '../../infra/s3.ts';
 import { connectTemporal } from '../../infra/temporal.ts';
+import { openPipelineClients } from '../../workers/clients.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { serviceCheck } from '../../workflows/service-check.ts';
 import { freshName } from '../support/names.ts';
@@ -144,15 +145,12 @@ describe('temporal', () => {
   });
 
   test('a real worker runs serviceCheck; its history is readable and the Web UI lists the run', async () => {
-    const pool = createPool(config);
-    const kafkaAdmin = createKafka(config).admin();
-    const s3 = createS3(config);
+    const clients = await openPipelineClients(config);
     const { client, connection: clientConnection } = await connectTemporal(config);
     const taskQueue = freshName('test-service-check');
     const workflowId = freshName('service-check');
     try {
-      await kafkaAdmin.connect();
-      const worker = await createPipelineWorker(config, { pool, kafkaAdmin, s3 }, connection, taskQueue);
+      const worker = await createPipelineWorker(config, clients, connection, taskQueue);
       const reports = await worker.runUntil(client.workflow.execute(serviceCheck, { taskQueue, workflowId }));
       assert.deepEqual(
         reports.map((r) => r.service),
@@ -177,9 +175,7 @@ describe('temporal', () => {
       assert.equal(listed[0]?.status, 'WORKFLOW_EXECUTION_STATUS_COMPLETED');
     } finally {
       await clientConnection.close();
-      await kafkaAdmin.disconnect();
-      s3.destroy();
-      await pool.end();
+      await clients.close();
     }
   });
 });

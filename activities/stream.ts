@@ -1,0 +1,266 @@
+// The speed layer's micro-batch: read from the stored offsets, clean, upsert, dead-letter, and store
+// the new offsets in the same PostgreSQL transaction. Exactly once into PostgreSQL whichever worker
+// runs it and however often it is retried: the transaction commits only if the checkpoint still
+// holds the offsets this batch read from.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Admin, Producer } from 'kafkajs';
+import pg from 'pg';
+import { cleanRecord } from '../domain/clean.ts';
+import type { Entity } from '../domain/wire.ts';
+import { withTransaction, type Pool } from '../infra/db.ts';
+import type { ReadMessage, StreamReader } from './stream-reader.ts';
+import {
+  advanceCheckpoints,
+  ensureCheckpoints,
+  insertDeadLetters,
+  latestPerInd,
+  readCheckpoints,
+  upsertRows,
+  type DeadLetter,
+  type StreamRow,
+} from './stream-sql.ts';
+
+export interface MicroBatchInput {
+  stream: string;
+  entity: Entity;
+  topic: string;
+  deadLetterTopic: string;
+  /** PostgreSQL schema holding the entity tables, stream_offsets and dead_letters. */
+  schema: string;
+  maxRecordsPerPartition: number;
+  maxWaitMs: number;
+}
+
+export interface PartitionState {
+  partition: number;
+  /** Decimal strings: offsets are 64-bit. */
+  nextOffset: string;
+  highWatermark: string;
+  lag: number;
+}
+
+export interface MicroBatchResult {
+  read: number;
+  /** Offsets Kafka deleted (retention) before the stream read them: lost data, logged loudly. */
+  skippedByRetention: number;
+  upserted: number;
+  deadLettered: number;
+  partitions: PartitionState[];
+  /** Kafka timestamp (ms) of the newest record of the batch, null when it read nothing. */
+  newestRecordTime: number | null;
+  /** Commit time minus the oldest record's Kafka timestamp: the batch's worst freshness. */
+  maxFreshnessMs: number | null;
+  durationMs: number;
+}
+
+export const STREAM_ERRORS = {
+  checkpointMoved: 'CheckpointMoved',
+  invalidInput: 'InvalidStreamInput',
+} as const;
+
+interface Deps {
+  pool: Pool;
+  admin: Admin;
+  reader: StreamReader;
+  producer: Producer;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function createStreamActivities(deps: Deps) {
+  const running = new Map<string, Promise<unknown>>();
+  return {
+    async runMicroBatch(input: MicroBatchInput): Promise<MicroBatchResult> {
+      if (!IDENTIFIER.test(input.schema)) {
+        throw ApplicationFailure.nonRetryable(
+          `invalid schema name ${input.schema}`,
+          STREAM_ERRORS.invalidInput,
+        );
+      }
+      // One micro-batch of a stream at a time in this process (a timed-out attempt may still run).
+      const prior = running.get(input.stream) ?? Promise.resolve();
+      const current = prior.catch(() => undefined).then(() => microBatch(deps, input));
+      running.set(input.stream, current);
+      try {
+        return await current;
+      } finally {
+        if (running.get(input.stream) === current) running.delete(input.stream);
+      }
+    },
+  };
+}
+
+async function microBatch(deps: Deps, input: MicroBatchInput): Promise<MicroBatchResult> {
+  const started = Date.now();
+  const { pool, admin, reader } = deps;
+  const { stream, topic, schema } = input;
+  const ctx = Context.current();
+
+  const watermarks = await admin.fetchTopicOffsets(topic);
+  await ensureCheckpoints(
+    pool,
+    schema,
+    stream,
+    topic,
+    watermarks.map((w) => ({ partition: w.partition, nextOffset: BigInt(w.low) })),
+  );
+  const from = await readCheckpoints(pool, schema, stream, topic);
+  const skipped = await skipExpired(pool, input, from, watermarks);
+  const messages = await reader.read({
+    topic,
+    from,
+    maxPerPartition: input.maxRecordsPerPartition,
+    maxWaitMs: input.maxWaitMs,
+    signal: ctx.cancellationSignal,
+  });
+  ctx.heartbeat({ stage: 'read', records: messages.length });
+
+  const { rows, dead } = cleanAll(input.entity, messages);
+  if (dead.length > 0) await sendDeadLetters(deps.producer, input, dead);
+
+  const taken = countPerPartition(messages);
+  const high = new Map(watermarks.map((w) => [w.partition, BigInt(w.high)]));
+  const upserted = await withTransaction(pool, async (client) => {
+    const locked = await readCheckpoints(client, schema, stream, topic, true);
+    for (const [partition, offset] of from) {
+      if (locked.get(partition) !== offset) {
+        throw ApplicationFailure.retryable(
+          `checkpoint of ${topic}/${partition} moved from ${offset} to ${locked.get(partition)} (another attempt committed); re-reading`,
+          STREAM_ERRORS.checkpointMoved,
+        );
+      }
+    }
+    const n = await upsertRows(client, schema, input.entity, latestPerInd(rows));
+    await insertDeadLetters(client, schema, stream, topic, dead);
+    await advanceCheckpoints(
+      client,
+      schema,
+      stream,
+      topic,
+      [...from].map(([partition, offset]) => {
+        const applied = taken.get(partition) ?? 0;
+        const next = offset + BigInt(applied);
+        return {
+          partition,
+          nextOffset: next,
+          applied,
+          highWatermark: maxBig(high.get(partition) ?? next, next),
+        };
+      }),
+    );
+    return n;
+  });
+
+  const committed = Date.now();
+  const partitions = [...from].map(([partition, offset]) => {
+    const next = offset + BigInt(taken.get(partition) ?? 0);
+    const hw = maxBig(high.get(partition) ?? next, next);
+    return { partition, nextOffset: next.toString(), highWatermark: hw.toString(), lag: Number(hw - next) };
+  });
+  const times = messages.map((m) => m.timestamp);
+  return {
+    read: messages.length,
+    skippedByRetention: skipped,
+    upserted,
+    deadLettered: dead.length,
+    partitions,
+    newestRecordTime: times.length ? Math.max(...times) : null,
+    maxFreshnessMs: times.length ? committed - Math.min(...times) : null,
+    durationMs: committed - started,
+  };
+}
+
+/** Moves checkpoints below the partition's first offset up to it; returns how many offsets it skipped. */
+async function skipExpired(
+  pool: Pool,
+  input: MicroBatchInput,
+  from: Map<number, bigint>,
+  watermarks: { partition: number; low: string }[],
+): Promise<number> {
+  let skipped = 0;
+  for (const w of watermarks) {
+    const at = from.get(w.partition);
+    const low = BigInt(w.low);
+    if (at === undefined || at >= low) continue;
+    await withTransaction(pool, async (client) => {
+      await client.query(
+        `UPDATE ${pg.escapeIdentifier(input.schema)}.stream_offsets SET next_offset = $4, updated_at = now()
+         WHERE stream = $1 AND topic = $2 AND partition = $3 AND next_offset = $5`,
+        [input.stream, input.topic, w.partition, low.toString(), at.toString()],
+      );
+    });
+    Context.current().log.warn('records expired before the stream read them', {
+      topic: input.topic,
+      partition: w.partition,
+      from: at.toString(),
+      to: low.toString(),
+    });
+    skipped += Number(low - at);
+    from.set(w.partition, low);
+  }
+  return skipped;
+}
+
+function cleanAll(entity: Entity, messages: ReadMessage[]): { rows: StreamRow[]; dead: DeadLetter[] } {
+  const rows: StreamRow[] = [];
+  const dead: DeadLetter[] = [];
+  for (const m of messages) {
+    const raw = m.value?.toString('utf8') ?? '';
+    const parsed = parseJson(raw);
+    const result = parsed.ok
+      ? cleanRecord(entity, parsed.value)
+      : { ok: false as const, reason: parsed.reason };
+    if (result.ok) {
+      rows.push({ record: result.record, eventTime: m.timestamp, partition: m.partition, offset: m.offset });
+    } else {
+      dead.push({
+        partition: m.partition,
+        offset: m.offset,
+        reason: result.reason,
+        raw,
+        timestamp: m.timestamp,
+      });
+    }
+  }
+  return { rows, dead };
+}
+
+function parseJson(raw: string): { ok: true; value: unknown } | { ok: false; reason: string } {
+  try {
+    return { ok: true, value: JSON.parse(raw) };
+  } catch {
+    return { ok: false, reason: 'value: not valid JSON' };
+  }
+}
+
+/** At least once: a retried batch may send a dead letter twice; its key names the source record. */
+async function sendDeadLetters(producer: Producer, input: MicroBatchInput, dead: DeadLetter[]) {
+  await producer.send({
+    topic: input.deadLetterTopic,
+    acks: -1,
+    messages: dead.map((d) => ({
+      key: `${input.topic}/${d.partition}/${d.offset}`,
+      value: d.raw,
+      headers: {
+        reason: d.reason,
+        'source-topic': input.topic,
+        'source-partition': String(d.partition),
+        'source-offset': d.offset.toString(),
+        'source-timestamp': String(d.timestamp),
+        stream: input.stream,
+      },
+    })),
+  });
+}
+
+function countPerPartition(messages: ReadMessage[]): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
+  return counts;
+}
+
+function maxBig(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
+}
+
+export type StreamActivities = ReturnType<typeof createStreamActivities>;

@@ -1,0 +1,52 @@
+// The speed layer's public contract: workflow ids, signals and the status query.
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Entity } from './wire.ts';
+
+/** One stream per topic: `stream-pin`, `stream-geo`, `stream-user`. */
+export function streamName(entity: Entity): string {
+  return `stream-${entity}`;
+}
+
+/** The workflow id is the stream's name: starting a stream twice finds the running one. */
+export const streamWorkflowId = (stream: string): string => stream;
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+/** Finish the current micro-batch, then end the workflow. */
+export const stopSignal = defineSignal('stop');
+
+export interface StreamPartitionStatus {
+  partition: number;
+  nextOffset: string;
+  highWatermark: string;
+  lag: number;
+}
+
+export interface StreamStatus {
+  stream: string;
+  entity: Entity;
+  topic: string;
+  state: 'running' | 'idle' | 'paused' | 'stopping';
+  totals: {
+    batches: number;
+    read: number;
+    upserted: number;
+    deadLettered: number;
+    skippedByRetention: number;
+  };
+  partitions: StreamPartitionStatus[];
+  lag: number;
+  lastBatch: {
+    finishedAt: number;
+    durationMs: number;
+    read: number;
+    /** Commit time minus the oldest record's Kafka timestamp, for the last batch that read records. */
+    maxFreshnessMs: number | null;
+  } | null;
+  /** Kafka timestamp (ms) of the newest record applied: freshness = now - this. */
+  newestRecordTime: number | null;
+  /** How many times this stream continued as new (the run's history stays small). */
+  generation: number;
+}
+
+export const statusQuery = defineQuery<StreamStatus>('status');

@@ -1,0 +1,34 @@
+// Starting the speed layer's streams: the workflow input each stream gets from the configuration.
+import type { Client } from '@temporalio/client';
+import { streamName, streamWorkflowId } from '../domain/stream-wire.ts';
+import { deadLetterTopic, entityTopic, SEARCH_ATTRIBUTES, type Entity } from '../domain/wire.ts';
+import type { Config } from '../infra/config.ts';
+import { stream, type StreamInput } from '../workflows/stream.ts';
+
+export function streamInput(config: Config, entity: Entity): StreamInput {
+  return {
+    stream: streamName(entity),
+    entity,
+    topic: entityTopic(config.KAFKA_TOPIC_PREFIX, entity),
+    deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),
+    schema: config.STREAM_SCHEMA,
+    maxRecordsPerPartition: config.STREAM_MAX_RECORDS_PER_PARTITION,
+    maxWaitMs: config.STREAM_MAX_WAIT_MS,
+    idleBackoffMs: { initial: 100, max: 2_000 },
+    maxBatchesPerRun: config.STREAM_MAX_BATCHES_PER_RUN,
+  };
+}
+
+export async function startStream(client: Client, config: Config, input: StreamInput) {
+  return client.workflow.start(stream, {
+    workflowId: streamWorkflowId(input.stream),
+    taskQueue: config.PIPELINE_TASK_QUEUE,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.streamName, value: input.stream },
+      { key: SEARCH_ATTRIBUTES.streamPaused, value: false },
+    ],
+    memo: { entity: input.entity, topic: input.topic, schema: input.schema },
+  });
+}
