@@ -136,7 +136,14 @@ export interface CheckpointUpdate {
   partition: number;
   nextOffset: bigint;
   applied: number;
+  dead: number;
   highWatermark: bigint;
+}
+
+/** The stream's cumulative counts, as committed. */
+export interface StreamTotals {
+  applied: number;
+  dead: number;
 }
 
 export async function advanceCheckpoints(
@@ -145,12 +152,13 @@ export async function advanceCheckpoints(
   stream: string,
   topic: string,
   updates: CheckpointUpdate[],
-) {
+): Promise<StreamTotals> {
   await client.query(
     `UPDATE ${q(schema)}.stream_offsets o
      SET next_offset = u.next_offset, records_applied = o.records_applied + u.applied,
-         high_watermark = u.high_watermark, updated_at = now()
-     FROM jsonb_to_recordset($3::jsonb) AS u(partition integer, next_offset bigint, applied bigint, high_watermark bigint)
+         records_dead = o.records_dead + u.dead, high_watermark = u.high_watermark, updated_at = now()
+     FROM jsonb_to_recordset($3::jsonb) AS u(partition integer, next_offset bigint, applied bigint, dead bigint,
+                                              high_watermark bigint)
      WHERE o.stream = $1 AND o.topic = $2 AND o.partition = u.partition`,
     [
       stream,
@@ -160,9 +168,16 @@ export async function advanceCheckpoints(
           partition: u.partition,
           next_offset: u.nextOffset.toString(),
           applied: u.applied,
+          dead: u.dead,
           high_watermark: u.highWatermark.toString(),
         })),
       ),
     ],
   );
+  const { rows } = await client.query<{ applied: string; dead: string }>(
+    `SELECT coalesce(sum(records_applied), 0) AS applied, coalesce(sum(records_dead), 0) AS dead
+     FROM ${q(schema)}.stream_offsets WHERE stream = $1`,
+    [stream],
+  );
+  return { applied: Number(rows[0]?.applied ?? 0), dead: Number(rows[0]?.dead ?? 0) };
 }

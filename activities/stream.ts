@@ -18,6 +18,7 @@ import {
   upsertRows,
   type DeadLetter,
   type StreamRow,
+  type StreamTotals,
 } from './stream-sql.ts';
 
 export interface MicroBatchInput {
@@ -41,6 +42,8 @@ export interface PartitionState {
 
 export interface MicroBatchResult {
   read: number;
+  /** The stream's committed counts after this batch (exact even when an earlier result was lost). */
+  totals: StreamTotals;
   /** Offsets Kafka deleted (retention) before the stream read them: lost data, logged loudly. */
   skippedByRetention: number;
   upserted: number;
@@ -119,8 +122,9 @@ async function microBatch(deps: Deps, input: MicroBatchInput): Promise<MicroBatc
   if (dead.length > 0) await sendDeadLetters(deps.producer, input, dead);
 
   const taken = countPerPartition(messages);
+  const deadPer = countPerPartition(dead);
   const high = new Map(watermarks.map((w) => [w.partition, BigInt(w.high)]));
-  const upserted = await withTransaction(pool, async (client) => {
+  const { upserted, totals } = await withTransaction(pool, async (client) => {
     const locked = await readCheckpoints(client, schema, stream, topic, true);
     for (const [partition, offset] of from) {
       if (locked.get(partition) !== offset) {
@@ -132,7 +136,7 @@ async function microBatch(deps: Deps, input: MicroBatchInput): Promise<MicroBatc
     }
     const n = await upsertRows(client, schema, input.entity, latestPerInd(rows));
     await insertDeadLetters(client, schema, stream, topic, dead);
-    await advanceCheckpoints(
+    const committedTotals = await advanceCheckpoints(
       client,
       schema,
       stream,
@@ -144,11 +148,12 @@ async function microBatch(deps: Deps, input: MicroBatchInput): Promise<MicroBatc
           partition,
           nextOffset: next,
           applied,
+          dead: deadPer.get(partition) ?? 0,
           highWatermark: maxBig(high.get(partition) ?? next, next),
         };
       }),
     );
-    return n;
+    return { upserted: n, totals: committedTotals };
   });
 
   const committed = Date.now();
@@ -162,6 +167,7 @@ async function microBatch(deps: Deps, input: MicroBatchInput): Promise<MicroBatc
     read: messages.length,
     skippedByRetention: skipped,
     upserted,
+    totals,
     deadLettered: dead.length,
     partitions,
     newestRecordTime: times.length ? Math.max(...times) : null,
@@ -253,7 +259,7 @@ async function sendDeadLetters(producer: Producer, input: MicroBatchInput, dead:
   });
 }
 
-function countPerPartition(messages: ReadMessage[]): Map<number, number> {
+function countPerPartition(messages: { partition: number }[]): Map<number, number> {
   const counts = new Map<number, number>();
   for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
   return counts;

@@ -26,11 +26,12 @@ export interface StreamStatus {
   stream: string;
   entity: Entity;
   topic: string;
-  state: 'running' | 'idle' | 'paused' | 'stopping';
+  state: 'running' | 'idle' | 'pausing' | 'paused' | 'stopping' | 'stopped';
+  /** read = cleaned + deadLettered, each record once, as committed in PostgreSQL. */
   totals: {
     batches: number;
     read: number;
-    upserted: number;
+    cleaned: number;
     deadLettered: number;
     skippedByRetention: number;
   };

@@ -23,7 +23,7 @@ function formatStatus(s: StreamStatus): string {
   const parts = s.partitions.map((p) => `p${p.partition}@${p.nextOffset}/${p.highWatermark}`).join(' ');
   return [
     `${s.stream}: ${s.state}, lag ${s.lag}, newest record ${age} old, generation ${s.generation}`,
-    `  totals: ${s.totals.batches} batches, ${s.totals.read} read, ${s.totals.upserted} upserted, ${s.totals.deadLettered} dead-lettered`,
+    `  totals: ${s.totals.batches} batches, ${s.totals.read} read, ${s.totals.cleaned} cleaned and upserted, ${s.totals.deadLettered} dead-lettered`,
     `  last batch: ${s.lastBatch ? `${s.lastBatch.read} records in ${s.lastBatch.durationMs} ms, freshness ≤ ${s.lastBatch.maxFreshnessMs} ms` : '-'}`,
     `  offsets: ${parts || '-'}`,
   ].join('\n');

@@ -30,6 +30,8 @@ export interface StreamInput {
   idleBackoffMs: { initial: number; max: number };
   /** Continue as new after this many micro-batches, even if the server does not suggest it yet. */
   maxBatchesPerRun: number;
+  /** Heartbeat timeout of a micro-batch; it must exceed maxWaitMs. Default 10 s. */
+  heartbeatTimeoutMs?: number;
   /** Carried across continue-as-new. */
   carried?: Carried;
 }
@@ -43,23 +45,26 @@ interface Carried {
   generation: number;
 }
 
-const { runMicroBatch } = proxyActivities<StreamActivities>({
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '30 seconds',
-  // PostgreSQL or Kafka down: retry with back-off until they return, visibly, never give up.
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: ['InvalidStreamInput'],
-  },
-});
+function microBatchActivity(heartbeatTimeoutMs: number) {
+  return proxyActivities<StreamActivities>({
+    startToCloseTimeout: '2 minutes',
+    // A worker that dies mid-batch is noticed this fast, and the batch retried on another one.
+    heartbeatTimeout: heartbeatTimeoutMs,
+    // PostgreSQL or Kafka down: retry with back-off until they return, visibly, never give up.
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      nonRetryableErrorTypes: ['InvalidStreamInput'],
+    },
+  }).runMicroBatch;
+}
 
 /** The speed layer: one long-running stream of micro-batches from a Kafka topic into PostgreSQL. */
 export async function stream(input: StreamInput): Promise<StreamStatus> {
   const c: Carried = input.carried ?? {
     paused: false,
-    totals: { batches: 0, read: 0, upserted: 0, deadLettered: 0, skippedByRetention: 0 },
+    totals: { batches: 0, read: 0, cleaned: 0, deadLettered: 0, skippedByRetention: 0 },
     partitions: [],
     lastBatch: null,
     newestRecordTime: null,
@@ -67,12 +72,25 @@ export async function stream(input: StreamInput): Promise<StreamStatus> {
   };
   let stopping = false;
   let idle = 0;
+  let inFlight = false;
+  const runMicroBatch = microBatchActivity(input.heartbeatTimeoutMs ?? 10_000);
 
   const status = (): StreamStatus => ({
     stream: input.stream,
     entity: input.entity,
     topic: input.topic,
-    state: stopping ? 'stopping' : c.paused ? 'paused' : idle > 0 ? 'idle' : 'running',
+    // Pause and stop take effect once the micro-batch in flight has committed.
+    state: stopping
+      ? inFlight
+        ? 'stopping'
+        : 'stopped'
+      : c.paused
+        ? inFlight
+          ? 'pausing'
+          : 'paused'
+        : idle > 0
+          ? 'idle'
+          : 'running',
     totals: c.totals,
     partitions: c.partitions,
     lag: c.partitions.reduce((n, p) => n + p.lag, 0),
@@ -101,6 +119,7 @@ export async function stream(input: StreamInput): Promise<StreamStatus> {
       continue;
     }
     if (batches >= input.maxBatchesPerRun || workflowInfo().continueAsNewSuggested) break;
+    inFlight = true;
     const result = await runMicroBatch({
       stream: input.stream,
       entity: input.entity,
@@ -110,6 +129,7 @@ export async function stream(input: StreamInput): Promise<StreamStatus> {
       maxRecordsPerPartition: input.maxRecordsPerPartition,
       maxWaitMs: input.maxWaitMs,
     });
+    inFlight = false;
     batches++;
     record(c, result);
     if (result.read > 0) {
@@ -122,17 +142,19 @@ export async function stream(input: StreamInput): Promise<StreamStatus> {
     await condition(() => stopping || c.paused, backoff);
   }
 
-  if (stopping) return status();
+  if (stopping) return { ...status(), state: 'stopped' };
   await condition(allHandlersFinished);
   return continueAsNew<typeof stream>({ ...input, carried: { ...c, generation: c.generation + 1 } });
 }
 
 function record(c: Carried, r: MicroBatchResult): void {
+  // Record counts come from PostgreSQL (committed with the offsets), not from adding up results:
+  // a worker that dies after its commit never reports its batch, but the next one counts it.
   c.totals = {
     batches: c.totals.batches + 1,
-    read: c.totals.read + r.read,
-    upserted: c.totals.upserted + r.upserted,
-    deadLettered: c.totals.deadLettered + r.deadLettered,
+    read: r.totals.applied,
+    cleaned: r.totals.applied - r.totals.dead,
+    deadLettered: r.totals.dead,
     skippedByRetention: c.totals.skippedByRetention + r.skippedByRetention,
   };
   c.partitions = r.partitions;
