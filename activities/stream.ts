@@ -8,6 +8,7 @@ import pg from 'pg';
 import { cleanRecord } from '../domain/clean.ts';
 import type { Entity } from '../domain/wire.ts';
 import { withTransaction, type Pool } from '../infra/db.ts';
+import { against } from './errors.ts';
 import type { ReadMessage, StreamReader } from './stream-reader.ts';
 import {
   advanceCheckpoints,
@@ -16,6 +17,7 @@ import {
   latestPerInd,
   readCheckpoints,
   upsertRows,
+  type CheckpointUpdate,
   type DeadLetter,
   type StreamRow,
   type StreamTotals,
@@ -99,16 +101,13 @@ async function microBatch(deps: Deps, input: MicroBatchInput): Promise<MicroBatc
   const { stream, topic, schema } = input;
   const ctx = Context.current();
 
-  const watermarks = await admin.fetchTopicOffsets(topic);
-  await ensureCheckpoints(
-    pool,
-    schema,
-    stream,
-    topic,
-    watermarks.map((w) => ({ partition: w.partition, nextOffset: BigInt(w.low) })),
-  );
-  const from = await readCheckpoints(pool, schema, stream, topic);
-  const skipped = await skipExpired(pool, input, from, watermarks);
+  const watermarks = await against('kafka', () => admin.fetchTopicOffsets(topic));
+  const from = await against('postgres', async () => {
+    const starts = watermarks.map((w) => ({ partition: w.partition, nextOffset: BigInt(w.low) }));
+    await ensureCheckpoints(pool, schema, stream, topic, starts);
+    return readCheckpoints(pool, schema, stream, topic);
+  });
+  const skipped = await against('postgres', () => skipExpired(pool, input, from, watermarks));
   const messages = await reader.read({
     topic,
     from,
@@ -119,49 +118,32 @@ async function microBatch(deps: Deps, input: MicroBatchInput): Promise<MicroBatc
   ctx.heartbeat({ stage: 'read', records: messages.length });
 
   const { rows, dead } = cleanAll(input.entity, messages);
-  if (dead.length > 0) await sendDeadLetters(deps.producer, input, dead);
+  if (dead.length > 0) await against('kafka', () => sendDeadLetters(deps.producer, input, dead));
 
   const taken = countPerPartition(messages);
-  const deadPer = countPerPartition(dead);
   const high = new Map(watermarks.map((w) => [w.partition, BigInt(w.high)]));
-  const { upserted, totals } = await withTransaction(pool, async (client) => {
-    const locked = await readCheckpoints(client, schema, stream, topic, true);
-    for (const [partition, offset] of from) {
-      if (locked.get(partition) !== offset) {
-        throw ApplicationFailure.retryable(
-          `checkpoint of ${topic}/${partition} moved from ${offset} to ${locked.get(partition)} (another attempt committed); re-reading`,
-          STREAM_ERRORS.checkpointMoved,
-        );
-      }
-    }
-    const n = await upsertRows(client, schema, input.entity, latestPerInd(rows));
-    await insertDeadLetters(client, schema, stream, topic, dead);
-    const committedTotals = await advanceCheckpoints(
-      client,
-      schema,
-      stream,
-      topic,
-      [...from].map(([partition, offset]) => {
-        const applied = taken.get(partition) ?? 0;
-        const next = offset + BigInt(applied);
-        return {
-          partition,
-          nextOffset: next,
-          applied,
-          dead: deadPer.get(partition) ?? 0,
-          highWatermark: maxBig(high.get(partition) ?? next, next),
-        };
-      }),
-    );
-    return { upserted: n, totals: committedTotals };
+  const updates = [...from].map(([partition, offset]) => {
+    const applied = taken.get(partition) ?? 0;
+    const next = offset + BigInt(applied);
+    return {
+      partition,
+      nextOffset: next,
+      applied,
+      dead: dead.filter((d) => d.partition === partition).length,
+      highWatermark: maxBig(high.get(partition) ?? next, next),
+    };
   });
+  const { upserted, totals } = await against('postgres', () =>
+    commit(pool, input, from, rows, dead, updates),
+  );
 
   const committed = Date.now();
-  const partitions = [...from].map(([partition, offset]) => {
-    const next = offset + BigInt(taken.get(partition) ?? 0);
-    const hw = maxBig(high.get(partition) ?? next, next);
-    return { partition, nextOffset: next.toString(), highWatermark: hw.toString(), lag: Number(hw - next) };
-  });
+  const partitions = updates.map((u) => ({
+    partition: u.partition,
+    nextOffset: u.nextOffset.toString(),
+    highWatermark: u.highWatermark.toString(),
+    lag: Number(u.highWatermark - u.nextOffset),
+  }));
   const times = messages.map((m) => m.timestamp);
   return {
     read: messages.length,
@@ -174,6 +156,33 @@ async function microBatch(deps: Deps, input: MicroBatchInput): Promise<MicroBatc
     maxFreshnessMs: times.length ? committed - Math.min(...times) : null,
     durationMs: committed - started,
   };
+}
+
+/** The one transaction: only if the checkpoint still holds `from`, apply the rows and move it on. */
+function commit(
+  pool: Pool,
+  input: MicroBatchInput,
+  from: Map<number, bigint>,
+  rows: StreamRow[],
+  dead: DeadLetter[],
+  updates: CheckpointUpdate[],
+): Promise<{ upserted: number; totals: StreamTotals }> {
+  const { stream, topic, schema } = input;
+  return withTransaction(pool, async (client) => {
+    const locked = await readCheckpoints(client, schema, stream, topic, true);
+    for (const [partition, offset] of from) {
+      if (locked.get(partition) !== offset) {
+        throw ApplicationFailure.retryable(
+          `checkpoint of ${topic}/${partition} moved from ${offset} to ${locked.get(partition)} (another attempt committed); re-reading`,
+          STREAM_ERRORS.checkpointMoved,
+        );
+      }
+    }
+    const upserted = await upsertRows(client, schema, input.entity, latestPerInd(rows));
+    await insertDeadLetters(client, schema, stream, topic, dead);
+    const totals = await advanceCheckpoints(client, schema, stream, topic, updates);
+    return { upserted, totals };
+  });
 }
 
 /** Moves checkpoints below the partition's first offset up to it; returns how many offsets it skipped. */

@@ -1,0 +1,125 @@
+// PostgreSQL stopped for a while during the stream: micro-batches fail and retry with back-off
+// (visible on the workflow), and once it returns nothing is lost or duplicated. Uses a private
+// PostgreSQL server so the shared one is never stopped.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { statusQuery, stopSignal } from '../../domain/stream-wire.ts';
+import { deadLetterTopic, entityTopic } from '../../domain/wire.ts';
+import { loadConfig, type Config } from '../../infra/config.ts';
+import { createKafka } from '../../infra/kafka.ts';
+import { migrate } from '../../infra/migrate.ts';
+import { connectTemporal } from '../../infra/temporal.ts';
+import { openPipelineClients, type PipelineClients } from '../../workers/clients.ts';
+import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
+import { stream } from '../../workflows/stream.ts';
+import { freshName } from '../support/names.ts';
+import { PostgresServer } from '../support/postgres-server.ts';
+import { createTestTopics, deleteTestTopics, sendRaw } from '../support/stream-fixture.ts';
+import { waitFor } from '../support/wait.ts';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+let server: PostgresServer;
+let config: Config;
+let clients: PipelineClients;
+
+const template = JSON.parse(
+  readFileSync(new URL('../fixtures/real-sample/user.jsonl', import.meta.url), 'utf8').split('\n')[0]!,
+) as Record<string, unknown>;
+const users = (from: number, n: number) =>
+  Array.from({ length: n }, (_, i) => ({ ...template, ind: from + i }));
+
+before(async () => {
+  server = await PostgresServer.create();
+  const admin = createKafka(loadConfig({})).admin();
+  await admin.connect();
+  const prefix = await createTestTopics(admin).finally(() => admin.disconnect());
+  config = loadConfig({
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: server.url,
+    KAFKA_TOPIC_PREFIX: prefix,
+    PIPELINE_TASK_QUEUE: freshName('test-pg-outage'),
+  });
+  clients = await openPipelineClients(config);
+  await migrate(clients.pool);
+});
+
+after(async () => {
+  await deleteTestTopics(clients.kafkaAdmin, config.KAFKA_TOPIC_PREFIX);
+  await clients.close();
+  await server.destroy();
+});
+
+test('the stream retries while PostgreSQL is down and catches up exactly once', async () => {
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = await connectTemporal(config);
+  const worker = await createPipelineWorker(config, clients, connection, config.PIPELINE_TASK_QUEUE);
+  const input = {
+    stream: freshName('stream-pg-outage'),
+    entity: 'user' as const,
+    topic: entityTopic(config.KAFKA_TOPIC_PREFIX, 'user'),
+    deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),
+    schema: 'speed',
+    maxRecordsPerPartition: 500,
+    maxWaitMs: 300,
+    idleBackoffMs: { initial: 50, max: 300 },
+    maxBatchesPerRun: 500,
+  };
+  await worker.runUntil(async () => {
+    const handle = await temporal.client.workflow.start(stream, {
+      workflowId: input.stream,
+      taskQueue: config.PIPELINE_TASK_QUEUE,
+      args: [input],
+    });
+    await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'user', users(0, 1_000));
+    await waitFor('the first records', async () =>
+      (await handle.query(statusQuery)).totals.read > 0 ? true : undefined,
+    );
+
+    await server.stop();
+    await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'user', users(1_000, 1_000));
+    const failing = await waitFor(
+      'a micro-batch retrying against the stopped database',
+      async () => {
+        const d = await handle.describe();
+        const pending = d.raw.pendingActivities?.[0];
+        return (pending?.attempt ?? 0) >= 3 ? pending : undefined;
+      },
+      30_000,
+    );
+    assert.equal(failing.lastFailure?.applicationFailureInfo?.type, 'PostgresUnavailable');
+    assert.match(failing.lastFailure?.message ?? '', /^postgres unavailable: /, 'the UI shows what is wrong');
+
+    await server.start();
+    const status = await waitFor(
+      'the stream to catch up',
+      async () => {
+        const s = await handle.query(statusQuery);
+        return s.totals.read === 2_000 && s.lag === 0 ? s : undefined;
+      },
+      60_000,
+    );
+    assert.equal(status.totals.cleaned, 2_000);
+
+    const { rows } = await clients.pool.query<{ n: number; applied: number; next: number }>(
+      `SELECT (SELECT count(*)::int FROM speed."user") AS n,
+              (SELECT sum(records_applied)::int FROM speed.stream_offsets WHERE stream = $1) AS applied,
+              (SELECT sum(next_offset)::int FROM speed.stream_offsets WHERE stream = $1) AS next`,
+      [input.stream],
+    );
+    assert.deepEqual(rows[0], { n: 2_000, applied: 2_000, next: 2_000 });
+
+    const history = await handle.fetchHistory();
+    const retried = (history.events ?? []).filter(
+      (e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1,
+    );
+    assert.ok(retried.length >= 1, 'the history shows the retried micro-batch');
+
+    await handle.signal(stopSignal);
+    await handle.result();
+  });
+  await connection.close();
+  await temporal.connection.close();
+});
