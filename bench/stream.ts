@@ -1,0 +1,180 @@
+// `npm run bench:stream -- [--records N] [--rate R] [--seconds S]` (not a test: it prints figures).
+// 1. Sustained throughput: N records per entity pre-loaded in fresh topics, three streams (one per
+//    entity) on an in-process worker drain them into a fresh schema; records/s into PostgreSQL.
+// 2. Freshness: a steady R records/s for S seconds while the streams run; per row, the time from the
+//    record's Kafka timestamp (set when it is produced, just before Kafka acknowledges it) to the row
+//    being written in PostgreSQL (ingested_at), as percentiles.
+// Runs against the local stack with fresh names; cleans up after itself.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import pg from 'pg';
+import { statusQuery, stopSignal } from '../domain/stream-wire.ts';
+import { deadLetterTopic, ENTITIES, entityTopic, type Entity } from '../domain/wire.ts';
+import { loadConfigOrExit } from '../infra/config.ts';
+import { createKafka } from '../infra/kafka.ts';
+import { connectTemporal } from '../infra/temporal.ts';
+import { openPipelineClients } from '../workers/clients.ts';
+import { createPipelineWorker } from '../workers/pipeline-worker.ts';
+import { stream, type StreamInput } from '../workflows/stream.ts';
+import { freshName } from '../test/support/names.ts';
+import {
+  createSpeedSchema,
+  createTestTopics,
+  deleteTestTopics,
+  dropSchema,
+} from '../test/support/stream-fixture.ts';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+const { values } = parseArgs({
+  options: {
+    records: { type: 'string', default: '200000' },
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '20' },
+  },
+});
+const RECORDS = Number(values.records);
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+const POSTS = 1_000_000;
+
+const templates = Object.fromEntries(
+  ENTITIES.map((e) => [
+    e,
+    readFileSync(new URL(`../test/fixtures/real-sample/${e}.jsonl`, import.meta.url), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>),
+  ]),
+) as Record<Entity, Record<string, unknown>[]>;
+
+let nextInd = 0;
+function message(entity: Entity) {
+  const list = templates[entity];
+  const ind = nextInd++ % POSTS;
+  const record = { ...list[ind % list.length], [entity === 'pin' ? 'index' : 'ind']: ind };
+  return { key: String(ind), value: JSON.stringify(record) };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function main(): Promise<void> {
+  const base = loadConfigOrExit({ ...process.env, LOG_LEVEL: 'error' });
+  const admin = createKafka(base).admin();
+  await admin.connect();
+  const prefix = await createTestTopics(admin, base.KAFKA_TOPIC_PARTITIONS);
+  await admin.disconnect();
+  const config = loadConfigOrExit({ ...process.env, LOG_LEVEL: 'error', KAFKA_TOPIC_PREFIX: prefix });
+  const taskQueue = freshName('bench-stream');
+  const clients = await openPipelineClients(config);
+  const schema = await createSpeedSchema(clients.pool);
+  const producer = clients.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = await connectTemporal(config);
+  const worker = await createPipelineWorker(config, clients, connection, taskQueue);
+  const running = worker.run();
+  const q = pg.escapeIdentifier(schema);
+  try {
+    console.log(`pre-loading ${RECORDS.toLocaleString()} records per entity into ${prefix}.*`);
+    for (const entity of ENTITIES) {
+      for (let sent = 0; sent < RECORDS; sent += 2_000) {
+        const n = Math.min(2_000, RECORDS - sent);
+        await producer.send({
+          topic: entityTopic(prefix, entity),
+          acks: -1,
+          messages: Array.from({ length: n }, () => message(entity)),
+        });
+      }
+    }
+
+    const inputs: StreamInput[] = ENTITIES.map((entity) => ({
+      stream: freshName(`bench-${entity}`),
+      entity,
+      topic: entityTopic(prefix, entity),
+      deadLetterTopic: deadLetterTopic(prefix),
+      schema,
+      maxRecordsPerPartition: config.STREAM_MAX_RECORDS_PER_PARTITION,
+      maxWaitMs: config.STREAM_MAX_WAIT_MS,
+      idleBackoffMs: { initial: 50, max: 500 },
+      maxBatchesPerRun: config.STREAM_MAX_BATCHES_PER_RUN,
+    }));
+    const started = performance.now();
+    const handles = await Promise.all(
+      inputs.map((i) =>
+        temporal.client.workflow.start(stream, { workflowId: i.stream, taskQueue, args: [i] }),
+      ),
+    );
+    for (;;) {
+      const statuses = await Promise.all(handles.map((h) => h.query(statusQuery)));
+      if (statuses.every((s) => s.totals.read >= RECORDS)) {
+        const seconds = (performance.now() - started) / 1000;
+        const batches = statuses.reduce((n, s) => n + s.totals.batches, 0);
+        console.log(
+          `throughput: ${(3 * RECORDS).toLocaleString()} records in ${seconds.toFixed(1)} s = ` +
+            `${Math.round((3 * RECORDS) / seconds).toLocaleString()} records/s into PostgreSQL (${batches} micro-batches)`,
+        );
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+
+    console.log(`freshness: ${RATE} records/s for ${SECONDS} s (direct to Kafka, one send per 10 ms tick)`);
+    const phaseStart = new Date();
+    const perTick = RATE / 100;
+    let carry = 0;
+    let sentInPhase = 0;
+    const deadline = Date.now() + SECONDS * 1000;
+    for (let tick = 0; Date.now() < deadline; tick++) {
+      carry += perTick;
+      const n = Math.floor(carry);
+      carry -= n;
+      const entity = ENTITIES[tick % ENTITIES.length]!;
+      sentInPhase += n;
+      if (n > 0) {
+        await producer.send({
+          topic: entityTopic(prefix, entity),
+          acks: -1,
+          messages: Array.from({ length: n }, () => message(entity)),
+        });
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, 10 - ((Date.now() - phaseStart.getTime()) % 10))));
+    }
+    const achieved = sentInPhase / ((Date.now() - phaseStart.getTime()) / 1000);
+    console.log(`  sent ${sentInPhase} records (${achieved.toFixed(0)} records/s achieved)`);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const lags: number[] = [];
+    for (const entity of ENTITIES) {
+      const { rows } = await clients.pool.query<{ ms: number }>(
+        `SELECT extract(epoch FROM ingested_at - event_time) * 1000 AS ms FROM ${q}.${pg.escapeIdentifier(entity)}
+         WHERE event_time >= $1`,
+        [phaseStart],
+      );
+      lags.push(...rows.map((r) => Number(r.ms)));
+    }
+    lags.sort((a, b) => a - b);
+    console.log(
+      `freshness over ${lags.length} rows: p50 ${percentile(lags, 50).toFixed(0)} ms, ` +
+        `p90 ${percentile(lags, 90).toFixed(0)} ms, p99 ${percentile(lags, 99).toFixed(0)} ms, max ${lags.at(-1)?.toFixed(0)} ms`,
+    );
+    await Promise.all(handles.map((h) => h.signal(stopSignal)));
+    await Promise.all(handles.map((h) => h.result()));
+  } finally {
+    worker.shutdown();
+    await running;
+    await producer.disconnect();
+    await deleteTestTopics(clients.kafkaAdmin, prefix);
+    await dropSchema(clients.pool, schema);
+    await clients.close();
+    await connection.close();
+    await temporal.connection.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
