@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm ci` when node_modules does not match package-lock.json (so re-runs skip it), plus Node's version check.
+# Installs package-lock.json's exact tree when node_modules does not match it (so re-runs skip it), plus
+# Node's version check.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,7 +12,10 @@ want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
   echo "[deps] node_modules up to date"
 else
-  echo "[deps] npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # Not `npm ci`: the registries this project installs from (see README) carry no darwin/win32 builds of
+  # @swc/core and unrs-resolver, so the lock cannot list them and `npm ci` refuses it as out of sync.
+  # `npm install --no-save` installs the same locked versions and leaves package-lock.json untouched.
+  echo "[deps] npm install (locked versions)"
+  npm install --no-save --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
 fi
