@@ -1,5 +1,7 @@
 // The one place that reads the environment. Defaults match docker-compose.yml and the local stack
 // (stack/lib.sh); a real deployment changes only these variables.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(1).max(65535);
@@ -64,6 +66,26 @@ export const ConfigSchema = z.object({
   STREAM_MAX_RECORDS_PER_PARTITION: z.coerce.number().int().min(1).max(100_000).default(5_000),
   STREAM_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   STREAM_MAX_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(500),
+
+  // Batch layer: where a worker keeps a day's files between download and clean, the key root of
+  // raw/, cleaned/, rejected/ and reports/ in the bucket ('' = its root), records per S3 object, and
+  // the schemas of the loaded days and of the batch views.
+  BATCH_WORK_DIR: z.string().min(1).default(join(tmpdir(), 'pinterest-batch')),
+  BATCH_S3_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9._-]+\/)*$/, 'empty, or path segments each ending in "/"')
+    .default(''),
+  BATCH_OBJECT_RECORDS: z.coerce.number().int().min(1).max(10_000_000).default(250_000),
+  BATCH_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')
+    .default('batch'),
+  BATCH_VIEWS_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')
+    .default('batch_views'),
+  // The daily Schedule the workers register (one per deployment sharing a namespace).
+  BATCH_SCHEDULE_ID: z.string().min(1).default('batch-daily'),
 
   API_PORT: port.default(8000),
   // The local stack's throwaway key; a deployment sets its own, or "" to turn the check off.

@@ -1,8 +1,11 @@
 // `npm run worker`: one pipeline worker process. Start more of them to scale out; SIGINT/SIGTERM
 // drain it (running activities finish, then the process exits).
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfigOrExit } from '../infra/config.ts';
-import { createLogger } from '../infra/logger.ts';
+import { loadConfigOrExit, type Config } from '../infra/config.ts';
+import { createLogger, type Logger } from '../infra/logger.ts';
+import { connectTemporal } from '../infra/temporal.ts';
+import { createBatchLocalWorker, localTaskQueue } from './batch-local-worker.ts';
+import { ensureBatchSchedule } from './batch-schedule.ts';
 import { openPipelineClients } from './clients.ts';
 import { createPipelineWorker } from './pipeline-worker.ts';
 
@@ -12,16 +15,36 @@ async function main(): Promise<void> {
   const clients = await openPipelineClients(config, log);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
-    const worker = await createPipelineWorker(config, clients, connection, config.PIPELINE_TASK_QUEUE);
+    const localQueue = localTaskQueue(config.PIPELINE_TASK_QUEUE);
+    const worker = await createPipelineWorker(
+      config,
+      clients,
+      connection,
+      config.PIPELINE_TASK_QUEUE,
+      localQueue,
+    );
+    const localWorker = await createBatchLocalWorker(config, clients, connection, localQueue);
+    await registerBatchSchedule(config, log);
     log.info(
-      { taskQueue: config.PIPELINE_TASK_QUEUE, namespace: config.TEMPORAL_NAMESPACE },
+      { taskQueue: config.PIPELINE_TASK_QUEUE, localQueue, namespace: config.TEMPORAL_NAMESPACE },
       'worker started',
     );
-    await worker.run();
+    await Promise.all([worker.run(), localWorker.run()]);
     log.info('worker drained');
   } finally {
     await connection.close();
     await clients.close();
+  }
+}
+
+async function registerBatchSchedule(config: Config, log: Logger): Promise<void> {
+  const { client, connection } = await connectTemporal(config);
+  try {
+    const scheduleId = config.BATCH_SCHEDULE_ID;
+    const done = await ensureBatchSchedule(client, { scheduleId, taskQueue: config.PIPELINE_TASK_QUEUE });
+    log.info({ scheduleId, done }, 'batch schedule registered');
+  } finally {
+    await connection.close();
   }
 }
 

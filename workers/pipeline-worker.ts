@@ -2,10 +2,12 @@
 import path from 'node:path';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
+import { createBatchActivities } from '../activities/batch/index.ts';
 import { createHealthActivities } from '../activities/health.ts';
 import { createStreamActivities } from '../activities/stream.ts';
 import type { Config } from '../infra/config.ts';
 import { allTopics } from '../domain/wire.ts';
+import { localTaskQueue } from './batch-local-worker.ts';
 import type { PipelineClients } from './clients.ts';
 
 export const WORKFLOWS_PATH = path.resolve(import.meta.dirname, '../workflows/index.ts');
@@ -15,6 +17,8 @@ export async function createPipelineWorker(
   clients: PipelineClients,
   connection: NativeConnection,
   taskQueue: string,
+  /** The queue of this process's batch-local worker (workers/batch-local-worker.ts). */
+  localQueue = localTaskQueue(taskQueue),
 ): Promise<Worker> {
   return Worker.create({
     connection,
@@ -33,6 +37,7 @@ export async function createPipelineWorker(
         reader: clients.streamReader,
         producer: clients.producer,
       }),
+      ...createBatchActivities({ ...clients, config, localQueue }),
     },
   });
 }

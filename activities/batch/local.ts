@@ -1,0 +1,197 @@
+// Download and clean: the activities that share one worker's disk. They run on that worker's own
+// task queue (the samples' worker-specific-task-queues pattern): the shared queue's
+// getBatchWorkerQueue names it, and the workflow sends the download, the clean and the removal of the
+// files there. Files live under BATCH_WORK_DIR/<workflow id>/<run id>/<S3 key>.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Context } from '@temporalio/activity';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { BATCH_FAILURES, dayPrefix, partName, zoneKey, type BatchDay } from '../../domain/batch-keys.ts';
+import type { EntityCleaned, WrittenObject } from '../../domain/batch-report.ts';
+import type { Entity } from '../../domain/wire.ts';
+import type { Config } from '../../infra/config.ts';
+import { currentRun } from './context.ts';
+import { createLineCleaner, LatestPerPost, RejectCounter } from './clean-lines.ts';
+import { permanent } from './failures.ts';
+import { forEachGzipLine, GzipJsonlObjects, isCorruptGzip } from './gzip-jsonl.ts';
+import { mapLimit } from './map-limit.ts';
+import { getObject, putObject, removeStrays, type Bucket } from './s3-objects.ts';
+
+export interface LocalEntityInput {
+  day: BatchDay;
+  entity: Entity;
+  /** The day's raw objects of the entity, in partition and part order. */
+  keys: string[];
+}
+
+export interface DownloadResult {
+  entity: Entity;
+  files: number;
+  bytes: number;
+}
+
+export type CleanResult = EntityCleaned & { entity: Entity };
+
+interface Deps {
+  s3: S3Client;
+  config: Pick<Config, 'S3_BUCKET' | 'BATCH_S3_PREFIX' | 'BATCH_OBJECT_RECORDS' | 'BATCH_WORK_DIR'>;
+}
+
+/** This run's directory on this worker: a retried or re-run day never reads another run's files. */
+function runDir(workDir: string): string {
+  const { workflowId, runId } = currentRun();
+  return path.join(workDir, workflowId.replace(/[^\w.-]/g, '_'), runId);
+}
+
+async function download(bucket: Bucket, key: string, file: string): Promise<number> {
+  const { body, length } = await getObject(bucket, key);
+  await mkdir(path.dirname(file), { recursive: true });
+  const partial = `${file}.part`;
+  let bytes = 0;
+  body.on('data', (chunk: Buffer) => (bytes += chunk.length));
+  await pipeline(body, createWriteStream(partial));
+  if (length >= 0 && bytes !== length)
+    throw new Error(`download of ${key} stopped at ${bytes} of ${length} bytes`);
+  await rename(partial, file);
+  return bytes;
+}
+
+async function checkFiles(files: string[]): Promise<void> {
+  for (const file of files) {
+    try {
+      await access(file);
+    } catch (err) {
+      throw permanent(BATCH_FAILURES.localFilesMissing, `this worker does not hold ${file}`, err);
+    }
+  }
+}
+
+/**
+ * Raw objects of one entity cleaned at once: deflating the output costs most, and it runs in zlib's
+ * thread pool, so a few objects in parallel keep every core of the worker busy.
+ */
+const FILES_AT_ONCE = 3;
+
+interface FileCleaned {
+  records: number;
+  objects: WrittenObject[];
+  rejectedObjects: WrittenObject[];
+}
+
+export function createBatchLocalActivities({ s3, config }: Deps) {
+  const bucket: Bucket = { s3, name: config.S3_BUCKET };
+  const root = config.BATCH_S3_PREFIX;
+  const upload = (key: string, body: Buffer) => putObject(bucket, key, body, 'application/x-ndjson');
+  const objectFor = (key: string) => new GzipJsonlObjects({ maxRecords: Infinity, keyOf: () => key, upload });
+
+  /** One raw file into its cleaned and rejected objects (each left out when it would be empty). */
+  async function cleanFile(
+    entity: Entity,
+    rawKey: string,
+    file: string,
+    day: { reasons: RejectCounter; latest: LatestPerPost; progress: () => Promise<void> },
+  ): Promise<FileCleaned> {
+    const { reasons, latest, progress } = day;
+    const cleaned = objectFor(zoneKey(root, rawKey, 'cleaned'));
+    const rejected = objectFor(zoneKey(root, rawKey, 'rejected'));
+    const clean = createLineCleaner(entity, { cleaned, rejected, latest });
+    let records = 0;
+    const onLine = (line: string) => {
+      records++;
+      const reason = clean(line);
+      if (reason !== undefined) reasons.add(reason);
+    };
+    const afterChunk = async () => {
+      await Promise.all([cleaned.flush(), rejected.flush()]);
+      await progress();
+    };
+    const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
+    await forEachGzipLine(source, onLine, afterChunk, 'latin1').catch((err: unknown) => {
+      if (!isCorruptGzip(err)) throw err;
+      throw permanent(BATCH_FAILURES.objectCorrupt, `${rawKey} is not a complete gzip file`, err);
+    });
+    const [objects, rejectedObjects] = await Promise.all([cleaned.close(), rejected.close()]);
+    return { records, objects, rejectedObjects };
+  }
+
+  async function writeLatest(entity: Entity, day: BatchDay, latest: LatestPerPost): Promise<WrittenObject[]> {
+    const prefix = dayPrefix(root, 'latest', entity, day);
+    const writer = new GzipJsonlObjects({
+      maxRecords: config.BATCH_OBJECT_RECORDS,
+      keyOf: (part) => prefix + partName(part),
+      upload,
+    });
+    latest.writeTo(writer);
+    return writer.close();
+  }
+
+  return {
+    async downloadBatchRaw({ entity, keys }: LocalEntityInput): Promise<DownloadResult> {
+      const ctx = Context.current();
+      const dir = runDir(config.BATCH_WORK_DIR);
+      let bytes = 0;
+      for (const [i, key] of keys.entries()) {
+        bytes += await download(bucket, key, path.join(dir, key));
+        ctx.heartbeat({ files: i + 1 });
+      }
+      return { entity, files: keys.length, bytes };
+    },
+
+    /** Streams the downloaded files through the cleaning into the cleaned and rejected zones. */
+    async cleanBatchRaw({ day, entity, keys }: LocalEntityInput): Promise<CleanResult> {
+      const ctx = Context.current();
+      const dir = runDir(config.BATCH_WORK_DIR);
+      await checkFiles(keys.map((key) => path.join(dir, key)));
+      const reasons = new RejectCounter();
+      const latest = new LatestPerPost();
+      const progress = async () => {
+        ctx.heartbeat();
+        ctx.cancellationSignal.throwIfAborted();
+      };
+      const files = await mapLimit(keys, FILES_AT_ONCE, (key) =>
+        cleanFile(entity, key, path.join(dir, key), { reasons, latest, progress }),
+      );
+      const objects = files.flatMap((f) => f.objects);
+      const rejectedObjects = files.flatMap((f) => f.rejectedObjects);
+      const latestObjects = await writeLatest(entity, day, latest);
+      for (const [zone, written] of [
+        ['cleaned', objects],
+        ['rejected', rejectedObjects],
+        ['latest', latestObjects],
+      ] as const) {
+        const keep = written.map((o) => o.key);
+        await removeStrays(bucket, dayPrefix(root, zone, entity, day), keep);
+      }
+      const records = files.reduce((n, f) => n + f.records, 0);
+      const rejectedCounts = reasons.toJSON();
+      return {
+        entity,
+        in: records,
+        out: records - rejectedCounts.total,
+        rejected: rejectedCounts,
+        objects,
+        rejectedObjects,
+        latestObjects,
+      };
+    },
+
+    async removeBatchWorkDir(): Promise<void> {
+      await rm(runDir(config.BATCH_WORK_DIR), { recursive: true, force: true });
+    },
+  };
+}
+
+export type BatchLocalActivities = ReturnType<typeof createBatchLocalActivities>;
+
+/** On the shared queue: names the queue that only this worker process polls. */
+export function createBatchQueueActivities(localQueue: string) {
+  return {
+    async getBatchWorkerQueue(): Promise<string> {
+      return localQueue;
+    },
+  };
+}
+
+export type BatchQueueActivities = ReturnType<typeof createBatchQueueActivities>;

@@ -1,0 +1,149 @@
+// `npm run bench:batch -- --records N [--posts K]`: N records of each entity for one day
+// into fresh Kafka topics, then BatchDay for that day on in-process workers (one process: a shared-queue
+// worker and its batch-local worker), printing the time and records/s of each phase and of the whole.
+// The records are the emulator's posts (`--posts` of them, 11,153 by default, like the original data
+// set) drawn at random with replacement, as the original emulator does: events repeat. Everything
+// lives under fresh names (topics, S3 key root, PostgreSQL schemas) and is deleted at the end.
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { Message, Producer } from 'kafkajs';
+import { createGenerator, ORIGINAL_POSTS } from '../emulator/generator.ts';
+import { dayBounds, type BatchDay } from '../domain/batch-keys.ts';
+import type { BatchDayReport, BatchPhase } from '../domain/batch-report.ts';
+import { ENTITIES, entityTopic, type Entity } from '../domain/wire.ts';
+import { createBatchHarness, type BatchHarness } from '../test/support/batch-harness.ts';
+
+const DAY: BatchDay = '2032-01-15';
+/** Keeps each produce request under the broker's 1 MB message.max.bytes per partition. */
+const SEND_RECORDS = 1_200;
+const SENDS_IN_FLIGHT = 4;
+
+type Values = Record<Entity, string[]>;
+
+function postValues(posts: number): Values {
+  const generator = createGenerator({ seed: 1, posts });
+  const values: Values = { pin: [], geo: [], user: [] };
+  for (const post of generator.posts()) {
+    for (const entity of ENTITIES) values[entity].push(JSON.stringify(post[entity]));
+  }
+  return values;
+}
+
+/** A small fast PRNG (mulberry32): the same records on every run of the same options. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+async function produce(h: BatchHarness, producer: Producer, records: number, values: Values): Promise<void> {
+  const next = random(42);
+  const { start } = dayBounds(DAY);
+  const inFlight = new Set<Promise<unknown>>();
+  let lastReport = Date.now();
+  for (let from = 0; from < records; from += SEND_RECORDS) {
+    const batch: Record<Entity, Message[]> = { pin: [], geo: [], user: [] };
+    for (let i = from; i < Math.min(records, from + SEND_RECORDS); i++) {
+      const ind = Math.floor(next() * values.pin.length);
+      const timestamp = String(start + Math.floor((i * 86_400_000) / records));
+      for (const e of ENTITIES) batch[e].push({ key: String(ind), value: values[e][ind]!, timestamp });
+    }
+    const topicMessages = ENTITIES.map((e) => ({
+      topic: entityTopic(h.config.KAFKA_TOPIC_PREFIX, e),
+      messages: batch[e],
+    }));
+    const send = producer.sendBatch({ topicMessages, acks: -1 }).finally(() => inFlight.delete(send));
+    inFlight.add(send);
+    if (inFlight.size >= SENDS_IN_FLIGHT) await Promise.race(inFlight);
+    if (Date.now() - lastReport > 5_000) {
+      lastReport = Date.now();
+      console.log(`  produced ${from.toLocaleString('en')} of ${records.toLocaleString('en')} per entity`);
+    }
+  }
+  await Promise.all(inFlight);
+}
+
+function table(report: BatchDayReport, wallMs: number): string {
+  const e = report.entities;
+  const sum = (fn: (entity: Entity) => number) => ENTITIES.reduce((n, x) => n + fn(x), 0);
+  const exported = sum((x) => e[x].exported.records);
+  const rows: [BatchPhase | 'workflow (client)', number, number][] = [
+    ['export', report.phasesMs.export, exported],
+    ['download', report.phasesMs.download, exported],
+    ['clean', report.phasesMs.clean, sum((x) => e[x].cleaned.in)],
+    ['load', report.phasesMs.load, sum((x) => e[x].cleaned.out)],
+    ['views', report.phasesMs.views, report.totals.loadedRows],
+    ['total', report.phasesMs.total, exported],
+    ['workflow (client)', wallMs, exported],
+  ];
+  const line = ([phase, ms, records]: (typeof rows)[number]) =>
+    `${phase.padEnd(18)}${(ms / 1000).toFixed(2).padStart(9)} s${records.toLocaleString('en').padStart(14)}` +
+    `${Math.round(records / (ms / 1000))
+      .toLocaleString('en')
+      .padStart(14)} records/s`;
+  return [
+    `${'phase'.padEnd(18)}${'time'.padStart(11)}${'records'.padStart(14)}${'rate'.padStart(24)}`,
+    ...rows.map(line),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const { values: opts } = parseArgs({
+    options: {
+      records: { type: 'string', default: '100000' },
+      posts: { type: 'string', default: String(ORIGINAL_POSTS) },
+    },
+  });
+  const records = Number(opts.records);
+  const posts = Number(opts.posts);
+  if (!Number.isInteger(records) || records < 1 || !Number.isInteger(posts) || posts < 1) {
+    console.error('usage: npm run bench:batch -- --records N [--posts K]');
+    process.exit(2);
+  }
+  console.log(
+    `bench:batch: ${records.toLocaleString('en')} records per entity, ${posts.toLocaleString('en')} posts, day ${DAY}, ${cpus().length} CPUs`,
+  );
+  const h = await createBatchHarness();
+  try {
+    let t = Date.now();
+    const values = postValues(posts);
+    console.log(`generated ${posts.toLocaleString('en')} posts in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const producer = h.clients.kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    t = Date.now();
+    await produce(h, producer, records, values).finally(() => producer.disconnect());
+    const produceS = (Date.now() - t) / 1000;
+    console.log(
+      `produced ${(3 * records).toLocaleString('en')} records in ${produceS.toFixed(1)} s (not part of the figures below)`,
+    );
+
+    await h.startWorkers();
+    t = Date.now();
+    const report = await h.runDay(DAY);
+    const wallMs = Date.now() - t;
+    console.log(table(report, wallMs));
+    const e = report.entities;
+    console.log(
+      `rejected ${report.totals.rejected}, loaded rows ${ENTITIES.map((x) => `${x} ${e[x].loadedRows}`).join(', ')}; ` +
+        `raw objects ${ENTITIES.reduce((n, x) => n + e[x].exported.partitions.reduce((m, p) => m + p.objects.length, 0), 0)}, ` +
+        `raw gzip ${(ENTITIES.reduce((n, x) => n + e[x].exported.partitions.reduce((m, p) => m + p.objects.reduce((k, o) => k + o.bytes, 0), 0), 0) / 1e6).toFixed(1)} MB`,
+    );
+    const target = wallMs < 60_000 ? 'under' : 'over';
+    console.log(
+      `whole day: ${(wallMs / 1000).toFixed(1)} s for ${records.toLocaleString('en')} records per entity (${target} the 60 s target)`,
+    );
+  } finally {
+    await h.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

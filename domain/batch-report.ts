@@ -1,0 +1,63 @@
+// The per-day report of the batch layer: the workflow's result, `reports/dt=…/report.json` in S3 and
+// `batch.days.report` in PostgreSQL. Counts and keys only, never records.
+import type { BatchDay } from './batch-keys.ts';
+import type { Entity } from './wire.ts';
+
+export interface WrittenObject {
+  key: string;
+  records: number;
+  bytes: number;
+}
+
+/** Rejected records by reason; reasons name fields and rules, never values (see domain/clean.ts). */
+export interface RejectCounts {
+  total: number;
+  byReason: Record<string, number>;
+}
+
+export interface PartitionExport {
+  partition: number;
+  /** `[startOffset, endOffset)`: the offsets whose timestamps fall in the day (decimal strings). */
+  startOffset: string;
+  endOffset: string;
+  records: number;
+  objects: WrittenObject[];
+}
+
+export interface EntityCleaned {
+  /** Raw records read back from the worker's disk. */
+  in: number;
+  out: number;
+  rejected: RejectCounts;
+  objects: WrittenObject[];
+  rejectedObjects: WrittenObject[];
+  /** Each post's latest cleaned event of the day, by ind: what the load copies into PostgreSQL. */
+  latestObjects: WrittenObject[];
+}
+
+export interface EntityDayReport {
+  exported: { records: number; partitions: PartitionExport[] };
+  cleaned: EntityCleaned;
+  /** Rows of the day in PostgreSQL: one per post, its latest event of the day. */
+  loadedRows: number;
+}
+
+export type BatchPhase = 'export' | 'download' | 'clean' | 'load' | 'views' | 'total';
+
+export interface BatchDayReport {
+  day: BatchDay;
+  workflowId: string;
+  runId: string;
+  /** False when the run started before the day ended: the export holds the day up to that moment. */
+  dayComplete: boolean;
+  startedAt: string;
+  finishedAt: string;
+  entities: Record<Entity, EntityDayReport>;
+  totals: { exported: number; cleaned: number; rejected: number; loadedRows: number };
+  /** Rows of each batch view after the refresh. */
+  views: Record<string, number>;
+  /** Wall-clock milliseconds of each phase, as the workflow saw them. */
+  phasesMs: Record<BatchPhase, number>;
+  /** Workers that held the day's files: more than one when a worker was lost mid-way. */
+  localWorkers: string[];
+}

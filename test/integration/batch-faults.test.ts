@@ -1,0 +1,162 @@
+// BatchDay through faults, on the real stack: S3 down in the middle of a run (a private MinIO,
+// killed and restarted), and the worker holding the day's files killed in the middle of the clean.
+// Either way the day completes with the result of a clean run. Needs `npm run stack:up`.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { workerTaskQueue } from '../../domain/batch-keys.ts';
+import { ENTITIES } from '../../domain/wire.ts';
+import { batchDay } from '../../workflows/batch-day.ts';
+import { DAY_2, DAY_2_COUNTS, fixtureMessages } from '../support/batch-fixtures.ts';
+import { createBatchHarness, type BatchHarness } from '../support/batch-harness.ts';
+import { MinioServer } from '../support/minio-server.ts';
+import { waitFor } from '../support/wait.ts';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+const { EventType, PendingActivityState } = proto.temporal.api.enums.v1;
+
+function start(h: BatchHarness, workflowId: string): Promise<WorkflowHandle<typeof batchDay>> {
+  return h.client.workflow.start(batchDay, { workflowId, taskQueue: h.name, args: [{ date: DAY_2 }] });
+}
+
+async function pending(handle: WorkflowHandle) {
+  return (await handle.describe()).raw.pendingActivities ?? [];
+}
+
+function assertDay2Counts(report: Awaited<ReturnType<typeof batchDay>>): void {
+  for (const e of ENTITIES) {
+    const c = report.entities[e].cleaned;
+    const want = DAY_2_COUNTS[e];
+    assert.deepEqual(
+      [c.in, c.out, c.rejected.total, report.entities[e].loadedRows],
+      [want.in, want.out, want.rejected, want.rows],
+    );
+  }
+}
+
+describe('BatchDay with S3 down', () => {
+  let minio: MinioServer;
+  let h: BatchHarness;
+
+  before(async () => {
+    minio = await MinioServer.create();
+    h = await createBatchHarness({ S3_ENDPOINT: minio.endpoint, BATCH_OBJECT_RECORDS: '2' });
+    await h.produce(fixtureMessages());
+    await h.startWorkers();
+  });
+
+  after(async () => {
+    await minio?.start();
+    await h?.close();
+    await minio?.destroy();
+  });
+
+  test('retries with back-off while S3 is down, then completes with the clean run’s result', async () => {
+    const clean = await h.runDay(DAY_2);
+    const [s3Clean, tablesClean] = [await h.snapshotS3(), await h.snapshotTables()];
+
+    await minio.stop();
+    const handle = await start(h, `${h.dayWorkflowId(DAY_2)}-s3-down`);
+    const failing = await waitFor(
+      'an activity retrying against S3',
+      async () => (await pending(handle)).find((a) => (a.attempt ?? 0) >= 3 && a.lastFailure),
+      60_000,
+    );
+    assert.match(failing.lastFailure?.message ?? '', /s3|ECONNREFUSED|connect/i);
+    await minio.start();
+    const report = await handle.result();
+
+    assertDay2Counts(report);
+    assert.deepEqual(report.totals, clean.totals);
+    assert.deepEqual(await h.snapshotS3(), s3Clean);
+    assert.deepEqual(await h.snapshotTables(), tablesClean);
+    // The history shows the retries: the activity started on its third attempt or later, after failing.
+    const { events } = await handle.fetchHistory();
+    const retried = (events ?? []).filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED &&
+        (e.activityTaskStartedEventAttributes?.attempt ?? 0) >= 3 &&
+        e.activityTaskStartedEventAttributes?.lastFailure,
+    );
+    assert.ok(retried.length > 0, 'an ActivityTaskStarted event with attempt >= 3 and its last failure');
+  });
+});
+
+describe('BatchDay with the worker holding the files killed mid-clean', () => {
+  let h: BatchHarness;
+  let child: ChildProcess | undefined;
+  let childDir: string;
+
+  before(async () => {
+    h = await createBatchHarness({ BATCH_OBJECT_RECORDS: '2' });
+    await h.produce(fixtureMessages());
+    childDir = await mkdtemp(path.join(tmpdir(), 'pinpipe-batch-child-'));
+  });
+
+  after(async () => {
+    child?.kill('SIGKILL');
+    await h?.close();
+    await rm(childDir, { recursive: true, force: true });
+  });
+
+  function startChild(localQueue: string): Promise<void> {
+    const script = path.join(import.meta.dirname, '..', 'support', 'batch-worker-process.ts');
+    const env = { ...h.env, BATCH_WORK_DIR: childDir, BATCH_TEST_CLEAN_DELAY_MS: '120000' };
+    const c = spawn(process.execPath, ['--import', 'tsx', script, h.name, localQueue], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child = c;
+    return new Promise((resolve, reject) => {
+      c.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      c.once('exit', (code) => reject(new Error(`the worker process exited (${code}) before it was ready`)));
+    });
+  }
+
+  test('the download and clean start over on another worker, and the day completes', async () => {
+    const doomedQueue = workerTaskQueue(h.name, 'doomed');
+    await startChild(doomedQueue);
+    const handle = await start(h, h.dayWorkflowId(DAY_2));
+    await waitFor(
+      'the clean running on the doomed worker',
+      async () =>
+        (await pending(handle)).find(
+          (a) =>
+            a.activityType?.name === 'cleanBatchRaw' &&
+            a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+        ),
+      60_000,
+    );
+    child?.kill('SIGKILL');
+    const { localQueue } = await h.startWorkers();
+    const report = await handle.result();
+
+    assert.deepEqual(report.localWorkers, [doomedQueue, localQueue]);
+    assertDay2Counts(report);
+    const { events } = await handle.fetchHistory();
+    const cleans = (events ?? [])
+      .filter(
+        (e) =>
+          e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
+          e.activityTaskScheduledEventAttributes?.activityType?.name === 'cleanBatchRaw',
+      )
+      .map((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name);
+    assert.deepEqual(cleans, [...ENTITIES.map(() => doomedQueue), ...ENTITIES.map(() => localQueue)]);
+    assert.ok(
+      (events ?? []).some((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT),
+      'the lost worker shows as timed-out activities',
+    );
+
+    // The same result as a clean run: running the day again on the live worker changes nothing.
+    const [s3, tables] = [await h.snapshotS3(), await h.snapshotTables()];
+    await h.runDay(DAY_2, `${h.dayWorkflowId(DAY_2)}-again`);
+    assert.deepEqual(await h.snapshotS3(), s3);
+    assert.deepEqual(await h.snapshotTables(), tables);
+  });
+});

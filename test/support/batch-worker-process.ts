@@ -1,0 +1,51 @@
+// A pipeline worker process for tests that kill one: the same two workers as `npm run worker`, on
+// the queues given as arguments, except that each clean first waits (heartbeating) for
+// BATCH_TEST_CLEAN_DELAY_MS, so that a test can kill the process in the middle of the clean.
+// Prints "ready" once it polls. Usage: batch-worker-process.ts <shared queue> <local queue>
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createBatchLocalActivities } from '../../activities/batch/index.ts';
+import { loadConfig } from '../../infra/config.ts';
+import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
+import { openBatchClients } from './batch-harness.ts';
+
+async function main(): Promise<void> {
+  const [sharedQueue, localQueue] = process.argv.slice(2);
+  if (!sharedQueue || !localQueue)
+    throw new Error('usage: batch-worker-process.ts <shared queue> <local queue>');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const delayMs = Number(process.env.BATCH_TEST_CLEAN_DELAY_MS ?? 0);
+  const config = loadConfig(process.env);
+  const clients = await openBatchClients(config);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const shared = await createPipelineWorker(config, clients, connection, sharedQueue, localQueue);
+  const local = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: localQueue,
+    activities: createBatchLocalActivities({ s3: clients.s3, config }),
+    interceptors: {
+      activity: [
+        (ctx) => ({
+          inbound: {
+            async execute(input, next) {
+              if (ctx.info.activityType === 'cleanBatchRaw') {
+                for (const until = Date.now() + delayMs; Date.now() < until; await sleep(200))
+                  ctx.heartbeat();
+              }
+              return next(input);
+            },
+          },
+        }),
+      ],
+    },
+  });
+  const running = Promise.all([shared.run(), local.run()]);
+  console.log('ready');
+  await running;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

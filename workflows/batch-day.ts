@@ -1,0 +1,267 @@
+// BatchDay(date): one UTC day through the batch layer, export → download → clean → load → views.
+// Started by the `batch-daily` Schedule (the day before its scheduled time), by a backfill, or by hand
+// (`npm run batch -- --date`). Activities pass keys and counts, never records. An outage is retried
+// with back-off until it ends; a bad record is counted and reported; only a permanent error fails it.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  log,
+  proxyActivities,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { BatchActivities, BatchLocalActivities } from '../activities/batch/index.ts';
+import type { CleanResult } from '../activities/batch/local.ts';
+import {
+  BATCH_FAILURES,
+  dayBeforeScheduledTime,
+  isBatchDay,
+  SCHEDULED_START_TIME,
+  type BatchDay,
+  type BatchOutcome,
+} from '../domain/batch-keys.ts';
+import type { BatchDayReport, BatchPhase, PartitionExport } from '../domain/batch-report.ts';
+import { ENTITIES, SEARCH_ATTRIBUTES, type Entity } from '../domain/wire.ts';
+
+export interface BatchDayInput {
+  /** `YYYY-MM-DD`. Left out by the Schedule: the run covers the day before its scheduled time. */
+  date?: string;
+}
+
+/** An outage (Kafka, S3, PostgreSQL down) is waited out: back-off up to a minute, no attempt limit. */
+const retry: ActivityOptions['retry'] = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  nonRetryableErrorTypes: Object.values(BATCH_FAILURES),
+};
+
+const { planBatchExport, getBatchWorkerQueue, publishBatchReport } = proxyActivities<BatchActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry,
+});
+const { exportBatchPartition, loadBatchDay, refreshBatchViews } = proxyActivities<BatchActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  retry,
+});
+const { markBatchDayFailed } = proxyActivities<BatchActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...retry, maximumAttempts: 5 },
+});
+
+/**
+ * On a worker's own queue. A worker that dies stops heartbeating; the retry then waits on a queue
+ * nobody polls, and schedule-to-start (enforced per attempt, never retried) ends it, so the workflow
+ * can start the download and the clean over on another worker.
+ */
+const LOCAL_OPTIONS: ActivityOptions = {
+  scheduleToStartTimeout: '30 seconds',
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '20 seconds',
+  retry,
+};
+/** Workers the download and clean may move to before the day fails. */
+const MAX_LOCAL_WORKERS = 5;
+
+export async function batchDay(input: BatchDayInput = {}): Promise<BatchDayReport> {
+  const day = resolveDay(input);
+  setOutcome(day, 'running');
+  try {
+    const report = await runDay(day);
+    setOutcome(day, 'succeeded');
+    return report;
+  } catch (err) {
+    setOutcome(day, isCancellation(err) ? 'cancelled' : 'failed');
+    await CancellationScope.nonCancellable(() =>
+      markBatchDayFailed({ day, error: describe(err) }).catch((e: unknown) =>
+        log.warn('could not record the failed day', { error: describe(e) }),
+      ),
+    );
+    throw err;
+  }
+}
+
+function resolveDay({ date }: BatchDayInput): BatchDay {
+  if (date !== undefined) {
+    if (isBatchDay(date)) return date;
+    throw ApplicationFailure.nonRetryable(
+      `not a day (YYYY-MM-DD): ${JSON.stringify(date)}`,
+      BATCH_FAILURES.invalidDay,
+    );
+  }
+  const scheduled = workflowInfo().typedSearchAttributes.get(SCHEDULED_START_TIME);
+  if (scheduled === undefined) {
+    throw ApplicationFailure.nonRetryable(
+      'no date given, and no Schedule started this run',
+      BATCH_FAILURES.invalidDay,
+    );
+  }
+  return dayBeforeScheduledTime(new Date(scheduled).getTime());
+}
+
+function setOutcome(day: BatchDay, outcome: BatchOutcome): void {
+  upsertSearchAttributes([
+    { key: SEARCH_ATTRIBUTES.batchDate, value: day },
+    { key: SEARCH_ATTRIBUTES.batchOutcome, value: outcome },
+  ]);
+}
+
+async function runDay(day: BatchDay): Promise<BatchDayReport> {
+  const phasesMs = {} as Record<BatchPhase, number>;
+  const started = Date.now();
+  const timed = async <T>(phase: BatchPhase, fn: () => Promise<T>): Promise<T> => {
+    const from = Date.now();
+    const result = await fn();
+    phasesMs[phase] = Date.now() - from;
+    return result;
+  };
+
+  const { exports, dayComplete } = await timed('export', () => exportDay(day));
+  const rawKeys = byEntity((e) => exports[e].flatMap((p) => p.objects.map((o) => o.key)));
+  const { cleaned, workers, downloadMs, cleanMs } = await cleanOnOneWorker(day, rawKeys);
+  phasesMs.download = downloadMs;
+  phasesMs.clean = cleanMs;
+  const latestKeys = byEntity((e) => cleaned[e].latestObjects.map((o) => o.key));
+  const loaded = await timed('load', () => loadBatchDay({ day, latest: latestKeys }));
+  const views = await timed('views', () => refreshBatchViews());
+  phasesMs.total = Date.now() - started;
+
+  const report = buildReport({
+    day,
+    dayComplete,
+    started,
+    exports,
+    cleaned,
+    loaded,
+    views,
+    phasesMs,
+    workers,
+  });
+  await publishBatchReport(report);
+  return report;
+}
+
+/** One activity per entity and Kafka partition, in parallel: more workers finish it sooner. */
+async function exportDay(day: BatchDay) {
+  const plan = await planBatchExport({ day });
+  const results = await Promise.all(
+    plan.partitions.map(async (p) => ({
+      entity: p.entity,
+      result: await exportBatchPartition({ day, plan: p }),
+    })),
+  );
+  const exports = byEntity((e) => results.filter((r) => r.entity === e).map((r) => r.result));
+  return { exports, dayComplete: plan.dayComplete };
+}
+
+/** Download and clean on one worker; when that worker is lost, all over again on another one. */
+async function cleanOnOneWorker(day: BatchDay, rawKeys: Record<Entity, string[]>) {
+  const workers: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const taskQueue = await getBatchWorkerQueue();
+    workers.push(taskQueue);
+    const local = proxyActivities<BatchLocalActivities>({ ...LOCAL_OPTIONS, taskQueue });
+    const scope = new CancellationScope();
+    try {
+      const result = await scope.run(() => downloadAndClean(local, day, rawKeys));
+      await removeWorkDir(taskQueue);
+      return { ...result, workers };
+    } catch (err) {
+      scope.cancel();
+      const lost = isWorkerLost(err);
+      if (!lost) await removeWorkDir(taskQueue);
+      if (!lost || attempt >= MAX_LOCAL_WORKERS) throw err;
+      log.warn('lost the worker holding the day’s files; starting over on another', { taskQueue, attempt });
+    }
+  }
+}
+
+async function downloadAndClean(local: BatchLocalActivities, day: BatchDay, keys: Record<Entity, string[]>) {
+  const from = Date.now();
+  await Promise.all(ENTITIES.map((entity) => local.downloadBatchRaw({ day, entity, keys: keys[entity] })));
+  const downloadMs = Date.now() - from;
+  const results = await Promise.all(
+    ENTITIES.map((entity) => local.cleanBatchRaw({ day, entity, keys: keys[entity] })),
+  );
+  const cleanMs = Date.now() - from - downloadMs;
+  const cleaned = byEntity((e) => results.find((r) => r.entity === e) as CleanResult);
+  return { cleaned, downloadMs, cleanMs };
+}
+
+/** Best effort, and not tried on a lost worker: its files stay on its disk. */
+async function removeWorkDir(taskQueue: string): Promise<void> {
+  const { removeBatchWorkDir } = proxyActivities<BatchLocalActivities>({
+    taskQueue,
+    scheduleToStartTimeout: '10 seconds',
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 3 },
+  });
+  await CancellationScope.nonCancellable(() => removeBatchWorkDir().catch(() => undefined));
+}
+
+/** The worker's queue went unpolled or its heartbeats stopped, or it lacks or mangled the files. */
+function isWorkerLost(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  const cause = err.cause;
+  if (cause instanceof TimeoutFailure) return true;
+  return (
+    cause instanceof ApplicationFailure &&
+    (cause.type === BATCH_FAILURES.localFilesMissing || cause.type === BATCH_FAILURES.objectCorrupt)
+  );
+}
+
+function byEntity<T>(fn: (entity: Entity) => T): Record<Entity, T> {
+  return { pin: fn('pin'), geo: fn('geo'), user: fn('user') };
+}
+
+interface ReportParts {
+  day: BatchDay;
+  dayComplete: boolean;
+  started: number;
+  exports: Record<Entity, PartitionExport[]>;
+  cleaned: Record<Entity, CleanResult>;
+  loaded: Record<Entity, number>;
+  views: Record<string, number>;
+  phasesMs: Record<BatchPhase, number>;
+  workers: string[];
+}
+
+function buildReport(p: ReportParts): BatchDayReport {
+  const entities = byEntity((e) => {
+    const { entity: _entity, ...cleaned } = p.cleaned[e];
+    const records = p.exports[e].reduce((n, x) => n + x.records, 0);
+    return { exported: { records, partitions: p.exports[e] }, cleaned, loadedRows: p.loaded[e] };
+  });
+  const sum = (fn: (e: Entity) => number) => ENTITIES.reduce((n, e) => n + fn(e), 0);
+  const { workflowId, runId } = workflowInfo();
+  return {
+    day: p.day,
+    workflowId,
+    runId,
+    dayComplete: p.dayComplete,
+    startedAt: new Date(p.started).toISOString(),
+    finishedAt: new Date().toISOString(),
+    entities,
+    totals: {
+      exported: sum((e) => entities[e].exported.records),
+      cleaned: sum((e) => entities[e].cleaned.out),
+      rejected: sum((e) => entities[e].cleaned.rejected.total),
+      loadedRows: sum((e) => entities[e].loadedRows),
+    },
+    views: p.views,
+    phasesMs: p.phasesMs,
+    localWorkers: p.workers,
+  };
+}
+
+/** The innermost message: "Activity task failed" says less than what made it fail. */
+function describe(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
