@@ -18,7 +18,7 @@ const NETWORK_CODES = new Set([
 ]);
 
 /** PostgreSQL unreachable, shutting down or out of connections (SQLSTATE classes 08, 57P, 53). */
-function isPostgresOutage(err: { code?: unknown; message?: string }): boolean {
+export function isPostgresOutage(err: { code?: unknown; message?: string }): boolean {
   const code = typeof err.code === 'string' ? err.code : '';
   return (
     NETWORK_CODES.has(code) ||

@@ -125,6 +125,12 @@ export function realisticData(now: Date, tick = 0): DashboardData {
     deadLettered: entity === 'pin' ? 3 : 0,
     freshnessMs: int(400, 4_000),
     lastBatchMs: int(60, 450),
+    partitions: [0, 1, 2].map((partition) => ({
+      partition,
+      nextOffset: String(8_000 + tick * 40),
+      highWatermark: String(8_000 + tick * 40 + 25),
+      lag: 25,
+    })),
     url: `${ui}/workflows/stream-${entity}`,
   });
   const batchDays = Array.from({ length: 7 }, (_, i) => {

@@ -1,0 +1,41 @@
+// The Express app, apart from the process that serves it (api/server.ts): tests build it with a
+// fake producer or with the real one.
+import express, { type Express, type Router } from 'express';
+import { createDashboardRouter } from './dashboard/router.ts';
+import type { Logger } from '../infra/logger.ts';
+import { errorHandler, notFound } from './error-handler.ts';
+import { ingestRouter } from './ingest-routes.ts';
+import type { ApiMetrics } from './metrics.ts';
+import { opsRouter } from './ops-routes.ts';
+import type { RecordProducer } from './producer.ts';
+import type { Readiness } from './readiness.ts';
+import { requestLog } from './request-log.ts';
+
+export interface AppDeps {
+  producer: RecordProducer;
+  readiness: Readiness;
+  metrics: ApiMetrics;
+  log: Logger;
+  /** `undefined`: the write endpoints need no key. */
+  apiKey: string | undefined;
+  topicPrefix: string;
+  /** The read-only serving endpoints (api/serving/); with them, the dashboard is served at `/`. */
+  serving?: Router;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestLog(deps.log, deps.metrics));
+  // The write endpoints first: they carry the load.
+  app.use(ingestRouter(deps));
+  app.use(opsRouter(deps));
+  if (deps.serving) {
+    app.use(deps.serving);
+    app.use('/', createDashboardRouter());
+  }
+  app.use(notFound());
+  app.use(errorHandler(deps.log, deps.metrics));
+  return app;
+}

@@ -1,0 +1,91 @@
+// Prometheus metrics of one API process, on a registry of its own (tests build several apps).
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BatchOutcome, ProducerStats } from './producer.ts';
+
+export interface ApiMetrics {
+  registry: Registry;
+  requests: Counter<'method' | 'route' | 'status'>;
+  requestDuration: Histogram<'method' | 'route'>;
+  recordsProduced: Counter<'entity'>;
+  rejections: Counter<'reason'>;
+  observeBatch(outcome: BatchOutcome): void;
+  /** Where the queue gauges read from at each scrape. */
+  watchProducer(stats: () => ProducerStats): void;
+}
+
+export function createMetrics(): ApiMetrics {
+  let producerStats = (): ProducerStats => ({ queuedRecords: 0, inFlightRecords: 0, circuitOpen: false });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers,
+  });
+  const requestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency, from the first byte read to the response sent',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const recordsProduced = new Counter({
+    name: 'ingest_records_produced_total',
+    help: 'Records acknowledged by Kafka, by entity',
+    labelNames: ['entity'] as const,
+    registers,
+  });
+  const rejections = new Counter({
+    name: 'ingest_rejections_total',
+    help: 'Requests answered with an error, by reason (the error code of the response)',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const batchRecords = new Histogram({
+    name: 'ingest_produce_batch_records',
+    help: 'Records per Kafka send (one send carries the records of many requests)',
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000],
+    registers,
+  });
+  const batchDuration = new Histogram({
+    name: 'ingest_produce_batch_duration_seconds',
+    help: 'Time from a send to its acknowledgement (or failure), by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  new Gauge({
+    name: 'ingest_queue_records',
+    help: 'Records waiting for a Kafka send',
+    registers,
+    collect() {
+      this.set(producerStats().queuedRecords);
+    },
+  });
+  new Gauge({
+    name: 'ingest_in_flight_records',
+    help: 'Records in the Kafka send in flight',
+    registers,
+    collect() {
+      this.set(producerStats().inFlightRecords);
+    },
+  });
+
+  return {
+    registry,
+    requests,
+    requestDuration,
+    recordsProduced,
+    rejections,
+    observeBatch(outcome) {
+      batchRecords.observe(outcome.records);
+      batchDuration.observe({ outcome: outcome.ok ? 'ok' : 'failed' }, outcome.durationMs / 1000);
+    },
+    watchProducer(stats) {
+      producerStats = stats;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+// Operational endpoints: liveness, readiness, metrics and the API's own description.
+import { Router } from 'express';
+import { methodNotAllowed } from './error-handler.ts';
+import type { ApiMetrics } from './metrics.ts';
+import { buildOpenApi } from './openapi.ts';
+import type { Readiness } from './readiness.ts';
+
+export interface OpsDeps {
+  readiness: Readiness;
+  metrics: ApiMetrics;
+}
+
+const OPS_PATHS = ['/healthz', '/readyz', '/metrics', '/openapi.json'];
+
+export function opsRouter({ readiness, metrics }: OpsDeps): Router {
+  const router = Router();
+  const openApi = buildOpenApi();
+
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const report = await readiness.check();
+    if (!report.ready) res.set('Retry-After', '1');
+    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not_ready', ...report });
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  router.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  for (const path of OPS_PATHS) router.all(path, methodNotAllowed(['GET', 'HEAD']));
+  return router;
+}

@@ -1,0 +1,90 @@
+// Wires the ingest API to Kafka: client, sender, coalescing producer, readiness, metrics and app.
+// Used by api/server.ts, the integration tests and the benchmark, so they all run the real thing.
+import type { Server } from 'node:http';
+import type { Express } from 'express';
+import type { Config } from '../infra/config.ts';
+import type { Logger } from '../infra/logger.ts';
+import { ENTITIES, entityTopic } from '../domain/wire.ts';
+import { createApp } from './app.ts';
+import { closeServer, listen } from './http-server.ts';
+import { createIngestKafka } from './kafka-client.ts';
+import { createKafkaSender } from './kafka-sender.ts';
+import { DRAIN_TIMEOUT_MS, KAFKA_ACK_TIMEOUT_MS, PRODUCER_TUNING, READINESS } from './limits.ts';
+import { createMetrics, type ApiMetrics } from './metrics.ts';
+import { createCoalescingProducer, type CoalescerOptions, type RecordProducer } from './producer.ts';
+import { createReadiness, kafkaProbe } from './readiness.ts';
+import { createServing, type ServingConfig } from './serving/index.ts';
+
+export type IngestConfig = Pick<
+  Config,
+  'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID' | 'KAFKA_TOPIC_PREFIX' | 'API_KEY'
+>;
+
+export interface IngestService {
+  app: Express;
+  producer: RecordProducer;
+  metrics: ApiMetrics;
+  /** Starts serving and connects to Kafka in the background (the API starts even if Kafka is down). */
+  listen(port: number, host?: string): Promise<Server>;
+  /** Graceful stop: not ready, no new connections, in-flight requests finish, queue flushed, disconnect. */
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  tuning?: Partial<CoalescerOptions>;
+  /** Also serve the analytics and pipeline endpoints and the dashboard (reads PostgreSQL, Temporal). */
+  serving?: ServingConfig;
+}
+
+export function createIngestService(
+  config: IngestConfig,
+  log: Logger,
+  { tuning = {}, serving: servingConfig }: ServiceOptions = {},
+): IngestService {
+  const kafka = createIngestKafka(config, log);
+  const admin = kafka.admin();
+  const sender = createKafkaSender(kafka, log, { ackTimeoutMs: KAFKA_ACK_TIMEOUT_MS, retryAfterSeconds: 1 });
+  const metrics = createMetrics();
+  const producer = createCoalescingProducer(sender.send, {
+    ...PRODUCER_TUNING,
+    ...tuning,
+    onBatch: (outcome) => metrics.observeBatch(outcome),
+  });
+  metrics.watchProducer(() => producer.stats());
+  const topics = ENTITIES.map((e) => entityTopic(config.KAFKA_TOPIC_PREFIX, e));
+  const readiness = createReadiness(kafkaProbe(admin, topics), READINESS);
+  const serving =
+    servingConfig &&
+    createServing(servingConfig, log, async () =>
+      (await metrics.recordsProduced.get()).values.reduce((n, v) => n + v.value, 0),
+    );
+  const app = createApp({
+    producer,
+    readiness,
+    metrics,
+    log,
+    apiKey: config.API_KEY,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    serving: serving?.router,
+  });
+  let server: Server | undefined;
+
+  return {
+    app,
+    producer,
+    metrics,
+    async listen(port, host) {
+      server = await listen(app, port, host);
+      void sender.warmUp();
+      return server;
+    },
+    async close() {
+      readiness.markShuttingDown();
+      if (server) await closeServer(server, DRAIN_TIMEOUT_MS);
+      await producer.close();
+      await sender.disconnect();
+      await admin.disconnect();
+      await serving?.close();
+    },
+  };
+}

@@ -1,0 +1,157 @@
+// The serving layer's merge: the analytics over ALL posts, from the batch layer for complete days and
+// from the speed layer for what came after them, without counting a post twice at the seam.
+//
+// It runs the batch views' own SQL files (db/views/) once more, in a transaction whose temporary
+// tables shadow the batch tables: `pin`, `geo`, `user` hold the batch rows of the loaded days plus
+// the speed rows whose events are newer than the last completed day (those win for their post), and
+// each view table is a temporary copy. One implementation of the views' semantics serves both.
+import pg from 'pg';
+import { readViewFiles } from '../../activities/batch/views.ts';
+import { CLEAN_COLUMNS } from '../../domain/clean.ts';
+import { ENTITIES } from '../../domain/wire.ts';
+import { withTransaction, type Pool, type PoolClient } from '../../infra/db.ts';
+import type { Sources } from './contract.ts';
+
+const q = pg.escapeIdentifier;
+
+export interface AnalyticsSchemas {
+  batch: string;
+  batchViews: string;
+  speed: string;
+}
+
+export interface AnalyticsSnapshot {
+  sources: Sources;
+  /** Rows of each batch view (by table name), over the merged posts. */
+  views: Record<string, Record<string, unknown>[]>;
+  /** Answers the views do not hold, over the same merged posts. */
+  categories: { category: string; category_count: number }[];
+  postsPerCountry: { country: string; posts: number }[];
+  postsPerAgeGroup: { age_group: string; posts: number }[];
+}
+
+interface LastDay {
+  day: string;
+  /** When the batch layer's coverage ends: the next midnight, or the export of a day still running. */
+  coveredUntil: string;
+}
+
+/** The last day the batch layer loaded successfully: its export's end offsets are the seam. */
+async function lastBatchDay(client: PoolClient, s: AnalyticsSchemas): Promise<LastDay | null> {
+  const { rows } = await client.query<{ dt: string; complete: boolean | null; started: string | null }>(
+    `SELECT to_char(dt, 'YYYY-MM-DD') AS dt, (report->>'dayComplete')::boolean AS complete,
+            report->>'startedAt' AS started
+     FROM ${q(s.batch)}.days WHERE status = 'succeeded' ORDER BY dt DESC LIMIT 1`,
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return { day: r.dt, coveredUntil: r.complete === false && r.started ? r.started : nextDay(r.dt) };
+}
+
+/**
+ * Temporary `pin`, `geo`, `user`: the batch rows of every loaded day up to the last one, and the
+ * speed rows the batch has not seen — at or past the end offset that day's export reached in their
+ * partition (exact: a record is on one side of that offset or the other, whatever its timestamp).
+ */
+async function mergeSources(client: PoolClient, s: AnalyticsSchemas, last: LastDay | null): Promise<void> {
+  await client.query(
+    `CREATE TEMP TABLE seam ON COMMIT DROP AS
+     SELECT e.key AS entity, (p->>'partition')::int AS partition, (p->>'endOffset')::bigint AS end_offset
+     FROM ${q(s.batch)}.days d, jsonb_each(d.report->'entities') e,
+          jsonb_array_elements(e.value->'exported'->'partitions') p
+     WHERE d.dt = $1::date`,
+    [last?.day ?? null],
+  );
+  for (const entity of ENTITIES) {
+    const cols = CLEAN_COLUMNS[entity].map((c) => q(c)).join(', ');
+    // Speed rows carry dt = infinity so that the views' "latest day wins" picks them for their post.
+    await client.query(
+      `CREATE TEMP TABLE ${q(entity)} ON COMMIT DROP AS
+       SELECT dt, ${cols} FROM ${q(s.batch)}.${q(entity)} WHERE dt <= $1::date
+       UNION ALL
+       SELECT 'infinity'::date, ${cols} FROM ${q(s.speed)}.${q(entity)} r
+       WHERE NOT EXISTS (SELECT 1 FROM seam WHERE seam.entity = $2 AND seam.partition = r.source_partition
+                           AND r.source_offset < seam.end_offset)`,
+      [last?.day ?? null, entity],
+    );
+  }
+}
+
+async function counts(client: PoolClient): Promise<{ batch: number; speed: number }> {
+  const { rows } = await client.query<{ batch: number; speed: number }>(
+    `SELECT count(*) FILTER (WHERE dt <> 'infinity')::int AS batch, count(*) FILTER (WHERE dt = 'infinity')::int AS speed
+     FROM (SELECT DISTINCT ON (ind) ind, dt FROM pin ORDER BY ind, dt DESC) p`,
+  );
+  return rows[0] ?? { batch: 0, speed: 0 };
+}
+
+export async function computeSnapshot(pool: Pool, s: AnalyticsSchemas): Promise<AnalyticsSnapshot> {
+  const files = await readViewFiles();
+  return withTransaction(pool, async (client) => {
+    // Read-only in effect: every table it writes is temporary and dropped at commit.
+    const last = await lastBatchDay(client, s);
+    await mergeSources(client, s, last);
+    for (const f of files.views) {
+      await client.query(
+        `CREATE TEMP TABLE ${q(f.view)} (LIKE ${q(s.batchViews)}.${q(f.view)}) ON COMMIT DROP`,
+      );
+    }
+    // pg_temp comes first in the search path: the view files read and write the temporary tables.
+    await client.query(`SET LOCAL search_path TO ${q(s.batchViews)}, ${q(s.batch)}`);
+    await client.query(files.prelude);
+    const views: AnalyticsSnapshot['views'] = {};
+    for (const f of files.views) {
+      await client.query(f.sql);
+      views[f.view] = (await client.query(`SELECT * FROM pg_temp.${q(f.view)} ORDER BY 1, 2`)).rows;
+    }
+    const posts = await counts(client);
+    const categories = await client.query(
+      `SELECT category, count(*)::int AS category_count FROM post_pin GROUP BY category ORDER BY 2 DESC, 1`,
+    );
+    const perCountry = await client.query(
+      `SELECT country, count(*)::int AS posts FROM post_pin JOIN post_geo USING (ind) GROUP BY country ORDER BY 2 DESC, 1`,
+    );
+    const perAgeGroup = await client.query(
+      `SELECT age_group, count(*)::int AS posts FROM post_pin JOIN post_user USING (ind)
+       WHERE age_group IS NOT NULL GROUP BY age_group ORDER BY 1`,
+    );
+    return {
+      sources: {
+        batch: { throughDay: last?.day ?? null, posts: posts.batch },
+        speed: { since: last?.coveredUntil ?? null, posts: posts.speed },
+        generatedAt: new Date().toISOString(),
+      },
+      views,
+      categories: categories.rows,
+      postsPerCountry: perCountry.rows,
+      postsPerAgeGroup: perAgeGroup.rows,
+    };
+  });
+}
+
+function nextDay(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString();
+}
+
+/**
+ * Computes snapshots at most once per `maxAgeMs`, one at a time: a dashboard refreshing every few
+ * seconds and many clients share one computation.
+ */
+export function cachedSnapshots(compute: () => Promise<AnalyticsSnapshot>, maxAgeMs: number) {
+  let last: { at: number; value: AnalyticsSnapshot } | undefined;
+  let inFlight: Promise<AnalyticsSnapshot> | undefined;
+  return async (): Promise<AnalyticsSnapshot> => {
+    if (last && Date.now() - last.at < maxAgeMs) return last.value;
+    inFlight ??= compute()
+      .then((value) => {
+        last = { at: Date.now(), value };
+        return value;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
+}

@@ -1,0 +1,89 @@
+// JSON shapes of the serving endpoints (GET, read-only), shared by the API and the dashboard.
+
+/**
+ * Which part of an answer came from which layer: the batch layer for the days it loaded (through
+ * `throughDay`), the speed layer for records past the end of that day's export (`since` is when
+ * that export's coverage ends: the next midnight, or the moment a same-day run exported).
+ */
+export interface Sources {
+  batch: { throughDay: string | null; posts: number };
+  speed: { since: string | null; posts: number };
+  generatedAt: string;
+}
+
+export interface Answer<Row> {
+  sources: Sources;
+  rows: Row[];
+}
+
+export interface CategoryCount {
+  category: string;
+  category_count: number;
+}
+
+/** GET /v1/analytics/categories?by=overall|country|year|age_group */
+export type CategoriesAnswer =
+  | Answer<CategoryCount> // by=overall: every category, most posts first
+  | Answer<CategoryCount & { country: string }>
+  | Answer<CategoryCount & { post_year: number }>
+  | Answer<CategoryCount & { age_group: string }>;
+
+/** GET /v1/analytics/posts-per-country?limit=N: most posts first. */
+export type PostsPerCountryAnswer = Answer<{ country: string; posts: number }>;
+
+/** GET /v1/analytics/age-groups: posts and median follower count per age group. */
+export type AgeGroupsAnswer = Answer<{
+  age_group: string;
+  posts: number;
+  median_follower_count: number | null;
+}>;
+
+/** GET /v1/analytics/top-posters */
+export interface TopPostersAnswer {
+  sources: Sources;
+  byCountry: { country: string; poster_name: string; follower_count: number }[];
+  topCountry: { country: string; follower_count: number } | null;
+}
+
+/** GET /v1/analytics/users-joined */
+export type UsersJoinedAnswer = Answer<{ post_year: number; number_users_joined: number }>;
+
+/** GET /v1/analytics/follower-medians?by=age_group|join_year|age_group_join_year */
+export type FollowerMediansAnswer = Answer<{
+  age_group?: string;
+  post_year?: number;
+  median_follower_count: number;
+}>;
+
+/** GET /v1/pipeline/posts-per-minute?minutes=60: events the speed layer received per minute. */
+export type PostsPerMinuteAnswer = Answer<{ minute: string; pin: number; geo: number; user: number }>;
+
+/** GET /v1/pipeline/status */
+export interface PipelineStatus {
+  generatedAt: string;
+  temporalUiUrl: string;
+  streams: {
+    stream: string;
+    entity: string;
+    state: string;
+    lag: number;
+    read: number;
+    deadLettered: number;
+    freshnessMs: number | null;
+    lastBatchMs: number | null;
+    /** Each partition's next offset to read, the high watermark and the lag between them. */
+    partitions: { partition: number; nextOffset: string; highWatermark: string; lag: number }[];
+    url: string;
+  }[];
+  batchDays: {
+    dt: string;
+    status: string;
+    recordsExported: number | null;
+    recordsCleaned: number | null;
+    recordsRejected: number | null;
+    finishedAt: string | null;
+    url: string;
+  }[];
+  schedule: { id: string; paused: boolean; nextRuns: string[]; url: string } | null;
+  ingest: { recordsProduced: number; ratePerSecond: number | null };
+}

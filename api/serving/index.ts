@@ -1,0 +1,66 @@
+// The serving layer's wiring: a PostgreSQL pool and a lazy Temporal client (the API starts while
+// either is down; their endpoints answer 503 until they are back), one shared analytics snapshot at
+// a time, and the router of the read-only endpoints.
+import { Client, Connection } from '@temporalio/client';
+import type { Router } from 'express';
+import type { Config } from '../../infra/config.ts';
+import { createPool } from '../../infra/db.ts';
+import type { Logger } from '../../infra/logger.ts';
+import { cachedSnapshots, computeSnapshot } from './analytics.ts';
+import { createPipelineStatus } from './pipeline.ts';
+import { createServingRouter } from './router.ts';
+
+export type ServingConfig = Pick<
+  Config,
+  | 'DATABASE_URL'
+  | 'DATABASE_POOL_MAX'
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_NAMESPACE'
+  | 'TEMPORAL_UI_URL'
+  | 'STREAM_SCHEMA'
+  | 'BATCH_SCHEMA'
+  | 'BATCH_VIEWS_SCHEMA'
+>;
+
+/** How old an analytics answer may be: dashboards refreshing every few seconds share one query. */
+export const SNAPSHOT_MAX_AGE_MS = 2_000;
+
+export interface Serving {
+  router: Router;
+  close(): Promise<void>;
+}
+
+export function createServing(
+  config: ServingConfig,
+  log: Logger,
+  recordsProduced: () => Promise<number>,
+): Serving {
+  const pool = createPool(config, log);
+  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const schemas = {
+    batch: config.BATCH_SCHEMA,
+    batchViews: config.BATCH_VIEWS_SCHEMA,
+    speed: config.STREAM_SCHEMA,
+  };
+  const pipeline = createPipelineStatus({
+    pool,
+    temporal,
+    namespace: config.TEMPORAL_NAMESPACE,
+    uiUrl: config.TEMPORAL_UI_URL,
+    schemas,
+    recordsProduced,
+  });
+  const router = createServingRouter({
+    snapshot: cachedSnapshots(() => computeSnapshot(pool, schemas), SNAPSHOT_MAX_AGE_MS),
+    postsPerMinute: (minutes) => pipeline.postsPerMinute(minutes),
+    pipelineStatus: () => pipeline.pipelineStatus(),
+  });
+  return {
+    router,
+    async close() {
+      await connection.close();
+      await pool.end();
+    },
+  };
+}

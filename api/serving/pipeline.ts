@@ -1,0 +1,167 @@
+// The pipeline's own state for the serving layer: streams (their status query), recent batch days,
+// the daily Schedule, the ingest rate, and links into the Temporal UI.
+import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import pg from 'pg';
+import { BATCH_SCHEDULE_ID } from '../../domain/batch-keys.ts';
+import { statusQuery, streamName, streamWorkflowId } from '../../domain/stream-wire.ts';
+import { ENTITIES } from '../../domain/wire.ts';
+import type { Pool } from '../../infra/db.ts';
+import { workflowUrl } from '../../infra/temporal.ts';
+import type { PipelineStatus, PostsPerMinuteAnswer } from './contract.ts';
+
+const q = pg.escapeIdentifier;
+
+export interface PipelineDeps {
+  pool: Pool;
+  temporal: Client;
+  namespace: string;
+  uiUrl: string;
+  schemas: { batch: string; speed: string };
+  /** Records the API has produced to Kafka since it started (a monotonic counter). */
+  recordsProduced: () => Promise<number>;
+}
+
+async function streams(deps: PipelineDeps): Promise<PipelineStatus['streams']> {
+  const out: PipelineStatus['streams'] = [];
+  for (const entity of ENTITIES) {
+    const id = streamWorkflowId(streamName(entity));
+    const url = workflowUrl(deps.uiUrl, deps.namespace, id);
+    try {
+      const s = await deps.temporal.workflow.getHandle(id).query(statusQuery);
+      out.push({
+        stream: s.stream,
+        entity,
+        state: s.state,
+        lag: s.lag,
+        read: s.totals.read,
+        deadLettered: s.totals.deadLettered,
+        freshnessMs: s.lastBatch?.maxFreshnessMs ?? null,
+        lastBatchMs: s.lastBatch?.durationMs ?? null,
+        partitions: s.partitions,
+        url,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) && !/not found|closed/i.test((err as Error).message))
+        throw err;
+      out.push({
+        stream: id,
+        entity,
+        state: 'not running',
+        lag: 0,
+        read: 0,
+        deadLettered: 0,
+        freshnessMs: null,
+        lastBatchMs: null,
+        partitions: [],
+        url,
+      });
+    }
+  }
+  return out;
+}
+
+async function batchDays(deps: PipelineDeps): Promise<PipelineStatus['batchDays']> {
+  const { rows } = await deps.pool.query<{
+    dt: string;
+    status: string;
+    workflow_id: string;
+    run_id: string;
+    records_exported: string | null;
+    records_cleaned: string | null;
+    records_rejected: string | null;
+    finished_at: Date | null;
+  }>(
+    `SELECT to_char(dt, 'YYYY-MM-DD') AS dt, status, workflow_id, run_id, records_exported, records_cleaned,
+            records_rejected, finished_at
+     FROM ${q(deps.schemas.batch)}.days ORDER BY dt DESC LIMIT 14`,
+  );
+  const num = (v: string | null) => (v === null ? null : Number(v));
+  return rows.map((r) => ({
+    dt: r.dt,
+    status: r.status,
+    recordsExported: num(r.records_exported),
+    recordsCleaned: num(r.records_cleaned),
+    recordsRejected: num(r.records_rejected),
+    finishedAt: r.finished_at?.toISOString() ?? null,
+    url: workflowUrl(deps.uiUrl, deps.namespace, r.workflow_id, r.run_id),
+  }));
+}
+
+async function schedule(deps: PipelineDeps): Promise<PipelineStatus['schedule']> {
+  try {
+    const d = await deps.temporal.schedule.getHandle(BATCH_SCHEDULE_ID).describe();
+    return {
+      id: BATCH_SCHEDULE_ID,
+      paused: d.state.paused,
+      nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
+      url: `${deps.uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.namespace)}/schedules/${BATCH_SCHEDULE_ID}`,
+    };
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return null;
+    throw err;
+  }
+}
+
+/** The ingest rate between two calls, from the API's produced-records counter. */
+function ingestRate(counter: () => Promise<number>) {
+  let last: { at: number; value: number } | undefined;
+  return async (): Promise<PipelineStatus['ingest']> => {
+    const now = { at: Date.now(), value: await counter() };
+    const rate = last && now.at > last.at ? ((now.value - last.value) * 1000) / (now.at - last.at) : null;
+    last = now;
+    return { recordsProduced: now.value, ratePerSecond: rate === null ? null : Math.round(rate) };
+  };
+}
+
+export function createPipelineStatus(deps: PipelineDeps) {
+  const rate = ingestRate(deps.recordsProduced);
+  return {
+    async pipelineStatus(): Promise<PipelineStatus> {
+      const [s, days, sched, ingest] = await Promise.all([
+        streams(deps),
+        batchDays(deps),
+        schedule(deps),
+        rate(),
+      ]);
+      return {
+        generatedAt: new Date().toISOString(),
+        temporalUiUrl: deps.uiUrl,
+        streams: s,
+        batchDays: days,
+        schedule: sched,
+        ingest,
+      };
+    },
+
+    /** Events per minute and entity that the speed layer holds, for the last `minutes` minutes. */
+    async postsPerMinute(minutes: number): Promise<PostsPerMinuteAnswer> {
+      const sp = q(deps.schemas.speed);
+      const { rows } = await deps.pool.query<{ minute: Date; pin: number; geo: number; user: number }>(
+        `WITH m AS (
+           SELECT generate_series(date_trunc('minute', now()) - make_interval(mins => $1 - 1),
+                                  date_trunc('minute', now()), interval '1 minute') AS minute),
+         e AS (
+           SELECT 'pin' AS entity, date_trunc('minute', event_time) AS minute FROM ${sp}.pin
+             WHERE event_time >= now() - make_interval(mins => $1)
+           UNION ALL SELECT 'geo', date_trunc('minute', event_time) FROM ${sp}.geo
+             WHERE event_time >= now() - make_interval(mins => $1)
+           UNION ALL SELECT 'user', date_trunc('minute', event_time) FROM ${sp}."user"
+             WHERE event_time >= now() - make_interval(mins => $1))
+         SELECT m.minute,
+                count(*) FILTER (WHERE e.entity = 'pin')::int AS pin,
+                count(*) FILTER (WHERE e.entity = 'geo')::int AS geo,
+                count(*) FILTER (WHERE e.entity = 'user')::int AS "user"
+         FROM m LEFT JOIN e USING (minute) GROUP BY m.minute ORDER BY m.minute`,
+        [minutes],
+      );
+      return {
+        sources: {
+          batch: { throughDay: null, posts: 0 },
+          speed: { since: rows[0]?.minute.toISOString() ?? null, posts: rows.reduce((n, r) => n + r.pin, 0) },
+          generatedAt: new Date().toISOString(),
+        },
+        rows: rows.map((r) => ({ minute: r.minute.toISOString(), pin: r.pin, geo: r.geo, user: r.user })),
+      };
+    },
+  };
+}
