@@ -2,9 +2,9 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Entity } from './wire.ts';
 
-/** One stream per topic: `stream-pin`, `stream-geo`, `stream-user`. */
-export function streamName(entity: Entity): string {
-  return `stream-${entity}`;
+/** One stream per topic: `stream-pin`, `stream-geo`, `stream-user` (after STREAM_ID_PREFIX, if set). */
+export function streamName(entity: Entity, prefix = ''): string {
+  return `${prefix}stream-${entity}`;
 }
 
 /** The workflow id is the stream's name: starting a stream twice finds the running one. */

@@ -63,6 +63,12 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')
     .default('speed'),
+  // Workflow ids of the streams are `${STREAM_ID_PREFIX}stream-<entity>`: set it to run a second
+  // pipeline (other topics and schemas) in the same Temporal namespace.
+  STREAM_ID_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_.-]+-)?$/, 'empty, or letters, digits, "_", "." or "-" ending in "-"')
+    .default(''),
   STREAM_MAX_RECORDS_PER_PARTITION: z.coerce.number().int().min(1).max(100_000).default(5_000),
   STREAM_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   STREAM_MAX_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(500),

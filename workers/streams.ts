@@ -7,7 +7,7 @@ import { stream, type StreamInput } from '../workflows/stream.ts';
 
 export function streamInput(config: Config, entity: Entity): StreamInput {
   return {
-    stream: streamName(entity),
+    stream: streamName(entity, config.STREAM_ID_PREFIX),
     entity,
     topic: entityTopic(config.KAFKA_TOPIC_PREFIX, entity),
     deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),

@@ -18,6 +18,7 @@ export type ServingConfig = Pick<
   | 'TEMPORAL_NAMESPACE'
   | 'TEMPORAL_UI_URL'
   | 'STREAM_SCHEMA'
+  | 'STREAM_ID_PREFIX'
   | 'BATCH_SCHEMA'
   | 'BATCH_VIEWS_SCHEMA'
 >;
@@ -48,6 +49,7 @@ export function createServing(
     temporal,
     namespace: config.TEMPORAL_NAMESPACE,
     uiUrl: config.TEMPORAL_UI_URL,
+    streamIdPrefix: config.STREAM_ID_PREFIX,
     schemas,
     recordsProduced,
   });

@@ -16,6 +16,8 @@ export interface PipelineDeps {
   temporal: Client;
   namespace: string;
   uiUrl: string;
+  /** STREAM_ID_PREFIX: the streams' workflow ids are `${prefix}stream-<entity>`. */
+  streamIdPrefix: string;
   schemas: { batch: string; speed: string };
   /** Records the API has produced to Kafka since it started (a monotonic counter). */
   recordsProduced: () => Promise<number>;
@@ -24,7 +26,7 @@ export interface PipelineDeps {
 async function streams(deps: PipelineDeps): Promise<PipelineStatus['streams']> {
   const out: PipelineStatus['streams'] = [];
   for (const entity of ENTITIES) {
-    const id = streamWorkflowId(streamName(entity));
+    const id = streamWorkflowId(streamName(entity, deps.streamIdPrefix));
     const url = workflowUrl(deps.uiUrl, deps.namespace, id);
     try {
       const s = await deps.temporal.workflow.getHandle(id).query(statusQuery);
