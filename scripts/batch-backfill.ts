@@ -1,15 +1,30 @@
 // `npm run batch:backfill -- --from YYYY-MM-DD --to YYYY-MM-DD [--no-wait]`: runs BatchDay for each
 // day of the range through the Schedule's backfill (one run after another, as the Schedule's own
 // runs), then follows them until they end. Pause, resume and trigger live in the Temporal UI.
-import { parseArgs } from 'node:util';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { z } from 'zod';
+import { exitOnUsageError, parseCommandLine } from '../emulator/cli.ts';
 import { dayBounds, isBatchDay, type BatchDay } from '../domain/batch-keys.ts';
 import { loadConfigOrExit } from '../infra/config.ts';
 import { connectTemporal } from '../infra/temporal.ts';
 import { backfillBatchDays, backfillRange, ensureBatchSchedule } from '../workers/batch-schedule.ts';
 
-const USAGE = 'usage: npm run batch:backfill -- --from YYYY-MM-DD --to YYYY-MM-DD [--no-wait]';
 const MAX_DAYS = 366;
+const HELP = `Usage: npm run batch:backfill -- --from YYYY-MM-DD --to YYYY-MM-DD [--no-wait]
+
+Asks the daily Schedule to backfill the range: one BatchDay per UTC day, one after another, as the
+Schedule's own runs (they show on its page in the Temporal UI), then follows them until they end.
+Days already loaded are replaced. At most ${MAX_DAYS} days at once.
+
+  --from D    first day (UTC)
+  --to D      last day (UTC), not before --from
+  --no-wait   request the backfill and return at once
+  --help      show this help`;
+
+const day = z.string({ error: 'required' }).refine(isBatchDay, 'expected YYYY-MM-DD (a real date)');
+const BackfillOptions = z
+  .object({ from: day, to: day, 'no-wait': z.boolean().default(false) })
+  .refine((o) => o.from <= o.to, { message: '--from must not be after --to' });
 
 interface Backfill {
   scheduleId: string;
@@ -52,17 +67,22 @@ async function follow(client: Client, b: Backfill): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { from: { type: 'string' }, to: { type: 'string' }, 'no-wait': { type: 'boolean' } },
-  });
-  const { from, to } = values;
-  if (from === undefined || to === undefined || !isBatchDay(from) || !isBatchDay(to) || from > to) {
-    console.error(USAGE);
-    process.exit(2);
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) return console.log(HELP);
+  let values: z.infer<typeof BackfillOptions>;
+  try {
+    values = parseCommandLine(
+      argv,
+      { from: { type: 'string' }, to: { type: 'string' }, 'no-wait': { type: 'boolean' } },
+      BackfillOptions,
+    );
+  } catch (err) {
+    exitOnUsageError(err, HELP);
   }
+  const { from, to } = values;
   const days = (dayBounds(to).start - dayBounds(from).start) / 86_400_000 + 1;
   if (days > MAX_DAYS) {
-    console.error(`at most ${MAX_DAYS} days at once: split the range`);
+    console.error(`${days} days: at most ${MAX_DAYS} at once, split the range`);
     process.exit(2);
   }
   const config = loadConfigOrExit();

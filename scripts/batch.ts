@@ -1,8 +1,9 @@
-// `npm run batch -- --date YYYY-MM-DD [--json]`: runs BatchDay for one UTC day now, on the running
-// workers (`npm run worker`), and prints the day's report when it completes. A run of that day already
-// in progress is joined rather than started twice.
-import { parseArgs } from 'node:util';
+// `npm run batch -- --date YYYY-MM-DD|today|yesterday [--json]`: runs BatchDay for one UTC day now, on
+// the running workers (`npm run worker`), and prints the day's report when it completes. A run of
+// that day already in progress is joined rather than started twice.
 import { WorkflowFailedError } from '@temporalio/client';
+import { z } from 'zod';
+import { exitOnUsageError, parseCommandLine } from '../emulator/cli.ts';
 import { batchWorkflowId, isBatchDay, reportKey } from '../domain/batch-keys.ts';
 import type { BatchDayReport } from '../domain/batch-report.ts';
 import { ENTITIES, SEARCH_ATTRIBUTES } from '../domain/wire.ts';
@@ -10,7 +11,28 @@ import { loadConfigOrExit } from '../infra/config.ts';
 import { connectTemporal, workflowUrl } from '../infra/temporal.ts';
 import { batchDay } from '../workflows/batch-day.ts';
 
-const USAGE = 'usage: npm run batch -- --date YYYY-MM-DD [--json]';
+const HELP = `Usage: npm run batch -- --date YYYY-MM-DD|today|yesterday [--json]
+
+Runs the batch layer for one UTC day now (BatchDay: export the day's Kafka records to S3, download,
+clean, load into PostgreSQL, recompute the views) on the running workers, and prints the day's
+report. Today is allowed: it loads the records up to the run, and its report says dayComplete false.
+Running a day again replaces it. The daily Schedule runs yesterday by itself at 00:15 UTC.
+
+  --date D   the day (UTC)
+  --json     print the whole report as JSON
+  --help     show this help`;
+
+function utcDay(offsetDays: number): string {
+  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+const BatchOptions = z.object({
+  date: z
+    .string({ error: 'required' })
+    .transform((d) => (d === 'today' ? utcDay(0) : d === 'yesterday' ? utcDay(-1) : d))
+    .refine(isBatchDay, 'expected YYYY-MM-DD (a real date), today or yesterday'),
+  json: z.boolean().default(false),
+});
 
 function summary(r: BatchDayReport): string {
   const rows = ENTITIES.map((e) => {
@@ -36,10 +58,13 @@ function summary(r: BatchDayReport): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { date: { type: 'string' }, json: { type: 'boolean' } } });
-  if (values.date === undefined || !isBatchDay(values.date)) {
-    console.error(USAGE);
-    process.exit(2);
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) return console.log(HELP);
+  let values: z.infer<typeof BatchOptions>;
+  try {
+    values = parseCommandLine(argv, { date: { type: 'string' }, json: { type: 'boolean' } }, BatchOptions);
+  } catch (err) {
+    exitOnUsageError(err, HELP);
   }
   const date = values.date;
   const config = loadConfigOrExit();
