@@ -1,10 +1,12 @@
 // `npm run bench:stream -- [--records N] [--rate R] [--seconds S]` (not a test: it prints figures).
 // 1. Sustained throughput: N records per entity pre-loaded in fresh topics, three streams (one per
 //    entity) on an in-process worker drain them into a fresh schema; records/s into PostgreSQL.
-// 2. Freshness: a steady R records/s for S seconds while the streams run; per row, the time from the
-//    record's Kafka timestamp (set when it is produced, just before Kafka acknowledges it) to the row
-//    being written in PostgreSQL (ingested_at), as percentiles.
+// 2. Freshness: the emulator posts R records/s for S seconds through a real ingest API process while
+//    the streams run; per row, the time from the record's Kafka timestamp (set by the API's producer
+//    just before Kafka acknowledges it) to the row being committed in PostgreSQL (ingested_at), as
+//    percentiles. Needs the source data set (npm run seed).
 // Runs against the local stack with fresh names; cleans up after itself.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -17,7 +19,9 @@ import { connectTemporal } from '../infra/temporal.ts';
 import { openPipelineClients } from '../workers/clients.ts';
 import { createPipelineWorker } from '../workers/pipeline-worker.ts';
 import { stream, type StreamInput } from '../workflows/stream.ts';
+import { readSeedInfo } from '../emulator/source-db.ts';
 import { freshName } from '../test/support/names.ts';
+import { freePort } from '../test/support/net.ts';
 import {
   createSpeedSchema,
   createTestTopics,
@@ -38,6 +42,7 @@ const RECORDS = Number(values.records);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const POSTS = 1_000_000;
+const ROOT = new URL('..', import.meta.url).pathname;
 
 const templates = Object.fromEntries(
   ENTITIES.map((e) => [
@@ -61,6 +66,74 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+interface EmulatorSummary {
+  accepted: number;
+  rejected: number;
+  errors: number;
+  recordsPerSecond: number;
+  latencyMs: { p50: number; p99: number };
+}
+
+function child(args: string[], env: NodeJS.ProcessEnv): { proc: ChildProcess; output: () => string } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return { proc, output: () => out };
+}
+
+const exited = (proc: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (proc.exitCode !== null) resolve(proc.exitCode);
+    else proc.once('exit', (code) => resolve(code));
+  });
+
+/** The real path: an API process producing to the bench's topics, and the emulator posting to it. */
+async function emulateThroughApi(prefix: string): Promise<{ started: Date; summary: EmulatorSummary }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = { ...process.env, LOG_LEVEL: 'warn', KAFKA_TOPIC_PREFIX: prefix, API_PORT: String(port) };
+  const api = child(['api/server.ts'], env);
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ready = await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) break;
+      if (Date.now() > deadline || api.proc.exitCode !== null)
+        throw new Error(`the API did not become ready:\n${api.output()}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const started = new Date();
+    const emulator = child(
+      [
+        'emulator/main.ts',
+        ...['--rate', String(RATE), '--duration', String(SECONDS), '--concurrency', '128'],
+        ...['--api', url, '--json'],
+      ],
+      env,
+    );
+    const code = await exited(emulator.proc);
+    const line = emulator
+      .output()
+      .trim()
+      .split('\n')
+      .reverse()
+      .find((l) => l.startsWith('{'));
+    if (code !== 0 || !line) throw new Error(`the emulator failed (exit ${code}):\n${emulator.output()}`);
+    return { started, summary: JSON.parse(line) as EmulatorSummary };
+  } finally {
+    api.proc.kill('SIGTERM');
+    await exited(api.proc);
+  }
+}
+
 async function main(): Promise<void> {
   const base = loadConfigOrExit({ ...process.env, LOG_LEVEL: 'error' });
   const admin = createKafka(base).admin();
@@ -70,6 +143,10 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit({ ...process.env, LOG_LEVEL: 'error', KAFKA_TOPIC_PREFIX: prefix });
   const taskQueue = freshName('bench-stream');
   const clients = await openPipelineClients(config);
+  if (!(await readSeedInfo(clients.pool))) {
+    await clients.close();
+    throw new Error('the source data set is empty: the emulator needs it (npm run seed)');
+  }
   const schema = await createSpeedSchema(clients.pool);
   const producer = clients.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -122,32 +199,19 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 250));
     }
 
-    console.log(`freshness: ${RATE} records/s for ${SECONDS} s (direct to Kafka, one send per 10 ms tick)`);
-    const phaseStart = new Date();
-    const perTick = RATE / 100;
-    let carry = 0;
-    let sentInPhase = 0;
-    const deadline = Date.now() + SECONDS * 1000;
-    for (let tick = 0; Date.now() < deadline; tick++) {
-      carry += perTick;
-      const n = Math.floor(carry);
-      carry -= n;
-      const entity = ENTITIES[tick % ENTITIES.length]!;
-      sentInPhase += n;
-      if (n > 0) {
-        await producer.send({
-          topic: entityTopic(prefix, entity),
-          acks: -1,
-          messages: Array.from({ length: n }, () => message(entity)),
-        });
-      }
-      await new Promise((r) => setTimeout(r, Math.max(0, 10 - ((Date.now() - phaseStart.getTime()) % 10))));
-    }
-    const achieved = sentInPhase / ((Date.now() - phaseStart.getTime()) / 1000);
-    console.log(`  sent ${sentInPhase} records (${achieved.toFixed(0)} records/s achieved)`);
+    console.log(`freshness: the emulator posting ${RATE} records/s for ${SECONDS} s through the ingest API`);
+    const emulated = await emulateThroughApi(prefix);
+    const phaseStart = emulated.started;
+    console.log(
+      `  emulator: ${emulated.summary.accepted} records acknowledged (${emulated.summary.recordsPerSecond.toFixed(0)} records/s), ` +
+        `${emulated.summary.rejected} rejected, ${emulated.summary.errors} errors; API latency p50 ` +
+        `${emulated.summary.latencyMs.p50} ms, p99 ${emulated.summary.latencyMs.p99} ms`,
+    );
     await new Promise((r) => setTimeout(r, 3_000));
     const lags: number[] = [];
     for (const entity of ENTITIES) {
+      // event_time is the record's Kafka timestamp, set by the API's producer just before Kafka
+      // acknowledges it (and so before the API answers 202): this slightly overstates ack → visible.
       const { rows } = await clients.pool.query<{ ms: number }>(
         `SELECT extract(epoch FROM ingested_at - event_time) * 1000 AS ms FROM ${q}.${pg.escapeIdentifier(entity)}
          WHERE event_time >= $1`,
