@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The one test command (README, CI): installs what is missing, brings the local stack up, then runs
-# the type check, the linters and every test (unit and integration, against the real services).
+# the type check, the linters and every test (unit, integration against the real services, and the
+# browser tests in Debian's Chromium).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 started=$SECONDS
 
 bash scripts/install-deps.sh
+bash scripts/install-browser.sh
 # CI leaves nothing running behind it; a developer keeps the stack for the next run.
 if [[ ${CI:-} == true ]]; then trap 'bash stack/down.sh >/dev/null 2>&1 || true' EXIT; fi
 bash stack/up.sh
