@@ -49,30 +49,35 @@ async function lastBatchDay(client: PoolClient, s: AnalyticsSchemas): Promise<La
 }
 
 /**
- * Temporary `pin`, `geo`, `user`: the batch rows of every loaded day up to the last one, and the
- * speed rows the batch has not seen — at or past the end offset that day's export reached in their
- * partition (exact: a record is on one side of that offset or the other, whatever its timestamp).
+ * Temporary `pin`, `geo`, `user`: the batch rows of every day the batch layer loaded successfully,
+ * and the speed rows the batch has not seen — outside every such day's exported offset range
+ * `[startOffset, endOffset)` in their partition. Exact: a record is inside a loaded day's range or
+ * not, whatever its timestamp, and a day never loaded (or whose re-run is under way or failed)
+ * leaves its records to the speed layer instead of losing them.
  */
-async function mergeSources(client: PoolClient, s: AnalyticsSchemas, last: LastDay | null): Promise<void> {
+async function mergeSources(client: PoolClient, s: AnalyticsSchemas): Promise<void> {
+  await client.query(
+    `CREATE TEMP TABLE loaded_days ON COMMIT DROP AS
+     SELECT dt, report FROM ${q(s.batch)}.days WHERE status = 'succeeded' AND report IS NOT NULL`,
+  );
   await client.query(
     `CREATE TEMP TABLE seam ON COMMIT DROP AS
-     SELECT e.key AS entity, (p->>'partition')::int AS partition, (p->>'endOffset')::bigint AS end_offset
-     FROM ${q(s.batch)}.days d, jsonb_each(d.report->'entities') e,
-          jsonb_array_elements(e.value->'exported'->'partitions') p
-     WHERE d.dt = $1::date`,
-    [last?.day ?? null],
+     SELECT e.key AS entity, (p->>'partition')::int AS partition,
+            (p->>'startOffset')::bigint AS start_offset, (p->>'endOffset')::bigint AS end_offset
+     FROM loaded_days d, jsonb_each(d.report->'entities') e,
+          jsonb_array_elements(e.value->'exported'->'partitions') p`,
   );
   for (const entity of ENTITIES) {
     const cols = CLEAN_COLUMNS[entity].map((c) => q(c)).join(', ');
     // Speed rows carry dt = infinity so that the views' "latest day wins" picks them for their post.
     await client.query(
       `CREATE TEMP TABLE ${q(entity)} ON COMMIT DROP AS
-       SELECT dt, ${cols} FROM ${q(s.batch)}.${q(entity)} WHERE dt <= $1::date
+       SELECT dt, ${cols} FROM ${q(s.batch)}.${q(entity)} WHERE dt IN (SELECT dt FROM loaded_days)
        UNION ALL
        SELECT 'infinity'::date, ${cols} FROM ${q(s.speed)}.${q(entity)} r
-       WHERE NOT EXISTS (SELECT 1 FROM seam WHERE seam.entity = $2 AND seam.partition = r.source_partition
-                           AND r.source_offset < seam.end_offset)`,
-      [last?.day ?? null, entity],
+       WHERE NOT EXISTS (SELECT 1 FROM seam WHERE seam.entity = $1 AND seam.partition = r.source_partition
+                           AND r.source_offset >= seam.start_offset AND r.source_offset < seam.end_offset)`,
+      [entity],
     );
   }
 }
@@ -90,7 +95,7 @@ export async function computeSnapshot(pool: Pool, s: AnalyticsSchemas): Promise<
   return withTransaction(pool, async (client) => {
     // Read-only in effect: every table it writes is temporary and dropped at commit.
     const last = await lastBatchDay(client, s);
-    await mergeSources(client, s, last);
+    await mergeSources(client, s);
     for (const f of files.views) {
       await client.query(
         `CREATE TEMP TABLE ${q(f.view)} (LIKE ${q(s.batchViews)}.${q(f.view)}) ON COMMIT DROP`,
