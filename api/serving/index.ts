@@ -19,6 +19,7 @@ export type ServingConfig = Pick<
   | 'TEMPORAL_UI_URL'
   | 'STREAM_SCHEMA'
   | 'STREAM_ID_PREFIX'
+  | 'BATCH_SCHEDULE_ID'
   | 'BATCH_SCHEMA'
   | 'BATCH_VIEWS_SCHEMA'
 >;
@@ -50,6 +51,7 @@ export function createServing(
     namespace: config.TEMPORAL_NAMESPACE,
     uiUrl: config.TEMPORAL_UI_URL,
     streamIdPrefix: config.STREAM_ID_PREFIX,
+    scheduleId: config.BATCH_SCHEDULE_ID,
     schemas,
     recordsProduced,
   });

@@ -2,7 +2,6 @@
 // the daily Schedule, the ingest rate, and links into the Temporal UI.
 import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import pg from 'pg';
-import { BATCH_SCHEDULE_ID } from '../../domain/batch-keys.ts';
 import { statusQuery, streamName, streamWorkflowId } from '../../domain/stream-wire.ts';
 import { ENTITIES } from '../../domain/wire.ts';
 import type { Pool } from '../../infra/db.ts';
@@ -18,6 +17,8 @@ export interface PipelineDeps {
   uiUrl: string;
   /** STREAM_ID_PREFIX: the streams' workflow ids are `${prefix}stream-<entity>`. */
   streamIdPrefix: string;
+  /** BATCH_SCHEDULE_ID: the daily Schedule the workers of this deployment register. */
+  scheduleId: string;
   schemas: { batch: string; speed: string };
   /** Records the API has produced to Kafka since it started (a monotonic counter). */
   recordsProduced: () => Promise<number>;
@@ -91,12 +92,12 @@ async function batchDays(deps: PipelineDeps): Promise<PipelineStatus['batchDays'
 
 async function schedule(deps: PipelineDeps): Promise<PipelineStatus['schedule']> {
   try {
-    const d = await deps.temporal.schedule.getHandle(BATCH_SCHEDULE_ID).describe();
+    const d = await deps.temporal.schedule.getHandle(deps.scheduleId).describe();
     return {
-      id: BATCH_SCHEDULE_ID,
+      id: deps.scheduleId,
       paused: d.state.paused,
       nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
-      url: `${deps.uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.namespace)}/schedules/${BATCH_SCHEDULE_ID}`,
+      url: `${deps.uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.namespace)}/schedules/${encodeURIComponent(deps.scheduleId)}`,
     };
   } catch (err) {
     if (err instanceof ScheduleNotFoundError) return null;
@@ -119,12 +120,11 @@ export function createPipelineStatus(deps: PipelineDeps) {
   const rate = ingestRate(deps.recordsProduced);
   return {
     async pipelineStatus(): Promise<PipelineStatus> {
-      const [s, days, sched, ingest] = await Promise.all([
-        streams(deps),
-        batchDays(deps),
-        schedule(deps),
-        rate(),
-      ]);
+      const parts = [streams(deps), batchDays(deps), schedule(deps), rate()] as const;
+      // Every part settles before the answer: one failing (PostgreSQL down) must not leave Temporal
+      // calls running past the request, or close() shuts their channel and their retry throws uncaught.
+      await Promise.allSettled(parts);
+      const [s, days, sched, ingest] = await Promise.all(parts);
       return {
         generatedAt: new Date().toISOString(),
         temporalUiUrl: deps.uiUrl,
