@@ -73,6 +73,8 @@ export interface PipelineStatus {
     lastBatchMs: number | null;
     /** Each partition's next offset to read, the high watermark and the lag between them. */
     partitions: { partition: number; nextOffset: string; highWatermark: string; lag: number }[];
+    /** Why the stream's status query failed, when state is 'not answering'. */
+    error?: string;
     url: string;
   }[];
   batchDays: {

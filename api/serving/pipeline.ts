@@ -24,6 +24,11 @@ export interface PipelineDeps {
   recordsProduced: () => Promise<number>;
 }
 
+function temporalUnreachable(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown; cause?: { code?: unknown } };
+  return e.name === 'ServiceError' && (e.cause?.code ?? e.code) === 14; // gRPC UNAVAILABLE
+}
+
 async function streams(deps: PipelineDeps): Promise<PipelineStatus['streams']> {
   const out: PipelineStatus['streams'] = [];
   for (const entity of ENTITIES) {
@@ -44,12 +49,16 @@ async function streams(deps: PipelineDeps): Promise<PipelineStatus['streams']> {
         url,
       });
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError) && !/not found|closed/i.test((err as Error).message))
-        throw err;
+      const message = err instanceof Error ? err.message : String(err);
+      const notRunning = err instanceof WorkflowNotFoundError || /not found|closed/i.test(message);
+      // Temporal itself unreachable fails the whole answer (503); one stream that does not answer its
+      // query (no worker, a failing workflow task) is shown as such beside the others.
+      if (!notRunning && temporalUnreachable(err)) throw err;
       out.push({
         stream: id,
         entity,
-        state: 'not running',
+        state: notRunning ? 'not running' : 'not answering',
+        ...(notRunning ? {} : { error: message }),
         lag: 0,
         read: 0,
         deadLettered: 0,

@@ -49,10 +49,13 @@ export function sourcesCaption(s) {
     s.batch.throughDay === null
       ? 'no batch day yet'
       : `batch through ${s.batch.throughDay} (${formatInt(s.batch.posts)} posts)`;
+  // No batch day yet: the speed layer holds every post (since is null).
   const speed =
-    s.speed.since === null
+    s.speed.posts === 0 && s.speed.since === null
       ? 'no speed layer data'
-      : `speed since ${formatUtc(s.speed.since)} (${formatInt(s.speed.posts)} posts)`;
+      : s.speed.since === null
+        ? `speed: all (${formatInt(s.speed.posts)} posts)`
+        : `speed since ${formatUtc(s.speed.since)} (${formatInt(s.speed.posts)} posts)`;
   return `${batch} + ${speed}`;
 }
 
