@@ -149,14 +149,11 @@ test('every chart and table shows the served data, with its sources, and the con
       new RegExp(`^Top country: ${top.country} `),
     );
 
-    for (const id of [
-      'posts-per-minute',
-      'categories',
-      'countries',
-      'age-groups',
-      'top-posters',
-      'users-joined',
-    ]) {
+    assert.match(
+      (await page.locator('#sources-posts-per-minute').textContent()) ?? '',
+      /^speed layer, by event time, since \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/,
+    );
+    for (const id of ['categories', 'countries', 'age-groups', 'top-posters', 'users-joined']) {
       assert.match((await page.locator(`#sources-${id}`).textContent()) ?? '', CAPTION, id);
     }
     assert.equal(await page.locator('.stream-card').count(), 3);

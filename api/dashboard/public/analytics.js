@@ -1,7 +1,7 @@
 // The analyst's view: the batch views merged with the speed layer, each with its sources caption.
 import { ENTITY_COLORS, seriesStyle, updateChart } from './charts.js';
 import { el, fillTable, setText } from './dom.js';
-import { formatClock, formatCompact, formatInt, sourcesCaption } from './format.js';
+import { formatClock, formatCompact, formatInt, formatUtc, sourcesCaption } from './format.js';
 
 /** @typedef {import('../../serving/contract.ts').CategoriesAnswer} CategoriesAnswer */
 /** @typedef {import('../../serving/contract.ts').PostsPerCountryAnswer} PostsPerCountryAnswer */
@@ -71,7 +71,12 @@ export function renderPostsPerMinute(answer, charts) {
   );
   const total = answer.rows.reduce((sum, r) => sum + r.pin, 0);
   setText('posts-last-hour', `${formatInt(total)} pins in the last hour`);
-  caption('posts-per-minute', answer);
+  // Only the speed layer holds events by the minute: say so rather than a batch/speed split.
+  const since = answer.sources.speed.since;
+  setText(
+    'sources-posts-per-minute',
+    since === null ? 'speed layer: no events yet' : `speed layer, by event time, since ${formatUtc(since)}`,
+  );
 }
 
 /** The countries whose top posters have the most followers first: the top country leads. @param {TopPostersAnswer} answer */
