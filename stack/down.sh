@@ -23,7 +23,8 @@ stop_daemon() {
 
 for name in temporal minio kafka; do stop_daemon "$name"; done
 
-data=$STACK_DIR/postgres/data
+# The real folder: as root the server's user may not be allowed through .stack (see pg_home).
+data=$(readlink -f "$STACK_DIR/postgres" 2>/dev/null || echo "$STACK_DIR/postgres")/data
 if [[ -f $data/postmaster.pid ]]; then
   log "stopping postgres"
   as_pg_owner "$(pg_bindir)/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true

@@ -93,6 +93,29 @@ pg_bindir() {
   [[ -n $d ]] && echo "$d"
 }
 
+# PostgreSQL's files (data, socket, log) live in .stack/postgres. As root the server runs as the
+# `postgres` user, who may not be allowed into this clone at all (a checkout inside a private 0700
+# folder, as mktemp -d makes): then they live in /var/lib/pinpipe/postgres-<hash of the clone's path>
+# and .stack/postgres is a link to it. Prints the real folder; creates it (owned by the server's user).
+pg_home() {
+  local link=$STACK_DIR/postgres home
+  mkdir -p "$STACK_DIR"
+  if [[ $(id -u) != 0 ]]; then
+    mkdir -p "$link" && echo "$link"
+    return
+  fi
+  if [[ ! -L $link ]] && runuser -u postgres -- test -x "$STACK_DIR" 2>/dev/null; then
+    mkdir -p "$link" && chown postgres: "$link" && echo "$link"
+    return
+  fi
+  home=/var/lib/pinpipe/postgres-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+  # No link means .stack was deleted: start from nothing there too, as `rm -rf .stack` promises.
+  [[ -L $link ]] || rm -rf "$home"
+  mkdir -p "$home" && chown postgres: "$home" && chmod 0700 "$home"
+  ln -sfn "$home" "$link"
+  echo "$home"
+}
+
 # PostgreSQL refuses to run as root: as root the server runs as the `postgres` system user.
 as_pg_owner() {
   if [[ $(id -u) == 0 ]]; then

@@ -16,23 +16,27 @@ ensure_port_free() {
 }
 
 up_postgres() {
-  local bindir data=$STACK_DIR/postgres/data sock=$STACK_DIR/postgres/run
+  local bindir home data sock pglog
   bindir=$(pg_bindir)
+  home=$(pg_home)
+  data=$home/data sock=$home/run pglog=$home/postgres.log
   if as_pg_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     log "postgres already up on :$PG_PORT"
     return
   fi
   ensure_port_free postgres $PG_PORT
-  mkdir -p "$STACK_DIR/postgres" "$sock"
-  [[ $(id -u) == 0 ]] && chown postgres: "$STACK_DIR/postgres" "$sock" && touch "$LOG_DIR/postgres.log" &&
-    chown postgres: "$LOG_DIR/postgres.log"
+  mkdir -p "$sock"
+  touch "$pglog"
+  [[ $(id -u) == 0 ]] && chown postgres: "$sock" "$pglog"
+  # The server writes its log where it can; .stack/logs/postgres.log shows it with the others.
+  ln -sfn "$pglog" "$LOG_DIR/postgres.log"
   if [[ ! -f $data/PG_VERSION ]]; then
     log "initialising PostgreSQL in $data"
     as_pg_owner "$bindir/initdb" -D "$data" -U postgres -E UTF8 --locale=C.UTF-8 \
-      --auth-local=trust --auth-host=scram-sha-256 >>"$LOG_DIR/postgres.log"
+      --auth-local=trust --auth-host=scram-sha-256 >>"$pglog"
   fi
   log "starting postgres on :$PG_PORT"
-  as_pg_owner "$bindir/pg_ctl" -D "$data" -l "$LOG_DIR/postgres.log" -w -t 60 start \
+  as_pg_owner "$bindir/pg_ctl" -D "$data" -l "$pglog" -w -t 60 start \
     -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $sock -c max_connections=200 -c shared_buffers=256MB" \
     >/dev/null || die "postgres did not start; see $LOG_DIR/postgres.log"
   wait_for postgres 60 "$bindir/pg_isready" -h 127.0.0.1 -p $PG_PORT
