@@ -10,6 +10,9 @@ import type { PipelineStatus, PostsPerMinuteAnswer } from './contract.ts';
 
 const q = pg.escapeIdentifier;
 
+/** How long a stream's status query may take before the stream is shown as not answering. */
+const STREAM_QUERY_DEADLINE_MS = 2_000;
+
 export interface PipelineDeps {
   pool: Pool;
   temporal: Client;
@@ -24,6 +27,13 @@ export interface PipelineDeps {
   recordsProduced: () => Promise<number>;
 }
 
+/** "Failed to query Workflow: 4 DEADLINE_EXCEEDED: …": the SDK's message says little without its causes. */
+function causes(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error && parts.length < 4; e = e.cause) parts.push(e.message);
+  return parts.length ? parts.join(': ') : String(err);
+}
+
 function temporalUnreachable(err: unknown): boolean {
   const e = err as { name?: unknown; code?: unknown; cause?: { code?: unknown } };
   return e.name === 'ServiceError' && (e.cause?.code ?? e.code) === 14; // gRPC UNAVAILABLE
@@ -35,7 +45,10 @@ async function streams(deps: PipelineDeps): Promise<PipelineStatus['streams']> {
     const id = streamWorkflowId(streamName(entity, deps.streamIdPrefix));
     const url = workflowUrl(deps.uiUrl, deps.namespace, id);
     try {
-      const s = await deps.temporal.workflow.getHandle(id).query(statusQuery);
+      // A query waits for a worker to answer it: with none running it would hang the whole answer.
+      const s = await deps.temporal.withDeadline(Date.now() + STREAM_QUERY_DEADLINE_MS, () =>
+        deps.temporal.workflow.getHandle(id).query(statusQuery),
+      );
       out.push({
         stream: s.stream,
         entity,
@@ -49,7 +62,7 @@ async function streams(deps: PipelineDeps): Promise<PipelineStatus['streams']> {
         url,
       });
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
+      const message = causes(err);
       const notRunning = err instanceof WorkflowNotFoundError || /not found|closed/i.test(message);
       // Temporal itself unreachable fails the whole answer (503); one stream that does not answer its
       // query (no worker, a failing workflow task) is shown as such beside the others.
