@@ -21,6 +21,7 @@ import type {
   UsersJoinedAnswer,
 } from '../../api/serving/contract.ts';
 import { createIngestService } from '../../api/service.ts';
+import { createPipelineStatus } from '../../api/serving/pipeline.ts';
 import { dayBounds, utcDay, type BatchDay } from '../../domain/batch-keys.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
 import { streamName } from '../../domain/stream-wire.ts';
@@ -256,6 +257,36 @@ describe('serving over the batch and the speed layer', () => {
       assert.ok(status.schedule?.url.endsWith(`/schedules/${encodeURIComponent(scheduleId)}`));
     } finally {
       await schedule.delete();
+    }
+  });
+
+  test('a stream no worker answers for is shown as not answering, within the deadline', async () => {
+    const prefix = `${p.config.STREAM_ID_PREFIX}unpolled-`;
+    const handle = await p.harness.client.workflow.start('stream', {
+      workflowId: streamName('pin', prefix),
+      taskQueue: `${p.config.PIPELINE_TASK_QUEUE}-unpolled`,
+      args: [{}],
+    });
+    const pipeline = createPipelineStatus({
+      pool: p.harness.clients.pool,
+      temporal: p.harness.client,
+      namespace: p.config.TEMPORAL_NAMESPACE,
+      uiUrl: p.config.TEMPORAL_UI_URL,
+      streamIdPrefix: prefix,
+      scheduleId: p.config.BATCH_SCHEDULE_ID,
+      schemas: { batch: p.config.BATCH_SCHEMA, speed: p.config.STREAM_SCHEMA },
+      recordsProduced: () => Promise.resolve(0),
+    });
+    try {
+      const started = Date.now();
+      const status = await pipeline.pipelineStatus();
+      assert.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
+      const [pin, geo] = status.streams;
+      assert.equal(pin?.state, 'not answering');
+      assert.match(pin?.error ?? '', /query/i);
+      assert.equal(geo?.state, 'not running');
+    } finally {
+      await handle.terminate('serving test');
     }
   });
 
