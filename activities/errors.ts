@@ -23,7 +23,9 @@ export function isPostgresOutage(err: { code?: unknown; message?: string }): boo
   return (
     NETWORK_CODES.has(code) ||
     /^(08|57P|53)/.test(code) ||
-    /Connection terminated|connection timeout/i.test(err.message ?? '')
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(
+      err.message ?? '',
+    )
   );
 }
 

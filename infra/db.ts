@@ -9,7 +9,13 @@ export function createPool(
   config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX'>,
   log?: Logger,
 ): pg.Pool {
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_MAX });
+  // A server that never answers (a dropped network, not a refused port) fails a checkout after 10 s
+  // instead of hanging it; the callers treat that as an outage like any other.
+  const pool = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: config.DATABASE_POOL_MAX,
+    connectionTimeoutMillis: 10_000,
+  });
   // An idle client losing its connection (server restart) must not crash the process.
   pool.on('error', (err) => log?.warn({ err }, 'idle PostgreSQL client error'));
   return pool;
