@@ -83,5 +83,5 @@ test('posts the raw record as JSON with the API key, and reports a dead server a
   }
   const dead = await createIngestClient({ baseUrl })('pin', pin);
   assert.equal(dead.status, 'error');
-  assert.match(dead.status === 'error' ? dead.detail : '', /fetch failed/);
+  assert.match(dead.status === 'error' ? dead.detail : '', /ECONNREFUSED/);
 });
