@@ -1,15 +1,18 @@
-// `npm run bench:batch -- --records N [--posts K]`: N records of each entity for one day
+// `npm run bench:batch -- --records N [--posts K] [--workers W]`: N records of each entity for one day
 // into fresh Kafka topics, then BatchDay for that day on in-process workers (one process: a shared-queue
 // worker and its batch-local worker), printing the time and records/s of each phase and of the whole.
 // The records are the emulator's posts (`--posts` of them, 11,153 by default, like the original data
 // set) drawn at random with replacement, as the original emulator does: events repeat. Everything
 // lives under fresh names (topics, S3 key root, PostgreSQL schemas) and is deleted at the end.
-import { cpus } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Message, Producer } from 'kafkajs';
 import { createGenerator, ORIGINAL_POSTS } from '../emulator/generator.ts';
-import { dayBounds, type BatchDay } from '../domain/batch-keys.ts';
+import { dayBounds, workerTaskQueue, type BatchDay } from '../domain/batch-keys.ts';
 import type { BatchDayReport, BatchPhase } from '../domain/batch-report.ts';
 import { ENTITIES, entityTopic, type Entity } from '../domain/wire.ts';
 import { createBatchHarness, type BatchHarness } from '../test/support/batch-harness.ts';
@@ -98,18 +101,22 @@ async function main(): Promise<void> {
     options: {
       records: { type: 'string', default: '100000' },
       posts: { type: 'string', default: String(ORIGINAL_POSTS) },
+      workers: { type: 'string', default: '1' },
     },
   });
   const records = Number(opts.records);
   const posts = Number(opts.posts);
-  if (!Number.isInteger(records) || records < 1 || !Number.isInteger(posts) || posts < 1) {
-    console.error('usage: npm run bench:batch -- --records N [--posts K]');
+  const workers = Number(opts.workers);
+  if (![records, posts, workers].every((n) => Number.isInteger(n) && n >= 1)) {
+    console.error('usage: npm run bench:batch -- --records N [--posts K] [--workers W]');
     process.exit(2);
   }
   console.log(
-    `bench:batch: ${records.toLocaleString('en')} records per entity, ${posts.toLocaleString('en')} posts, day ${DAY}, ${cpus().length} CPUs`,
+    `bench:batch: ${records.toLocaleString('en')} records per entity, ${posts.toLocaleString('en')} posts, day ${DAY}, ` +
+      `${workers} worker process(es), ${cpus().length} CPUs`,
   );
   const h = await createBatchHarness();
+  const children: ChildProcess[] = [];
   try {
     let t = Date.now();
     const values = postValues(posts);
@@ -124,6 +131,9 @@ async function main(): Promise<void> {
     );
 
     await h.startWorkers();
+    // More worker processes on the same queues: the partitions' exports and the entities' work
+    // spread over them, as they would over a deployment's workers.
+    for (let i = 1; i < workers; i++) children.push(await startWorkerProcess(h, i));
     t = Date.now();
     const report = await h.runDay(DAY);
     const wallMs = Date.now() - t;
@@ -139,8 +149,26 @@ async function main(): Promise<void> {
       `whole day: ${(wallMs / 1000).toFixed(1)} s for ${records.toLocaleString('en')} records per entity (${target} the 60 s target)`,
     );
   } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : undefined)));
     await h.close();
   }
+}
+
+/** `test/support/batch-worker-process.ts`: the same two workers as `npm run worker`, in a process of its own. */
+function startWorkerProcess(h: BatchHarness, i: number): Promise<ChildProcess> {
+  const script = path.join(import.meta.dirname, '..', 'test', 'support', 'batch-worker-process.ts');
+  const localQueue = workerTaskQueue(h.name, `bench-${i}`);
+  const child = spawn(process.execPath, ['--import', 'tsx', script, h.name, localQueue], {
+    env: { ...h.env, BATCH_WORK_DIR: path.join(tmpdir(), `${h.name}-worker-${i}`) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve(child));
+    child.once('exit', (code) =>
+      reject(new Error(`worker process ${i} exited (${code}) before it was ready`)),
+    );
+  });
 }
 
 main().catch((err: unknown) => {
