@@ -33,7 +33,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(opsRouter(deps));
   if (deps.serving) {
     app.use(deps.serving);
-    app.use('/', createDashboardRouter());
+    app.use(createDashboardRouter());
   }
   app.use(notFound());
   app.use(errorHandler(deps.log, deps.metrics));

@@ -5,7 +5,6 @@
 // Options: --duration <s> (default 10), --connections <n> (default 100), --batch-connections <n>.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +12,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Partitioners, type Kafka, type Message } from 'kafkajs';
 import { loadConfigOrExit, type Config } from '../infra/config.ts';
+import { freePort } from '../test/support/net.ts';
 import { createKafka } from '../infra/kafka.ts';
 import { ensureTopics } from '../infra/provision.ts';
 import { rawInd } from '../domain/raw-records.ts';
@@ -49,16 +49,6 @@ function sampleRows(): Row[] {
   return byEntity[0]!.flatMap((_, i) =>
     byEntity.map((rows) => rows[i]).filter((r): r is Row => r !== undefined),
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-    server.once('error', reject);
-  });
 }
 
 async function startApi(config: Config, prefix: string): Promise<{ url: string; child: ChildProcess }> {

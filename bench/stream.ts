@@ -6,8 +6,10 @@
 //    just before Kafka acknowledges it) to the row being committed in PostgreSQL (ingested_at), as
 //    percentiles. Needs the source data set (npm run seed).
 // Runs against the local stack with fresh names; cleans up after itself.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import pg from 'pg';
@@ -20,6 +22,8 @@ import { openPipelineClients } from '../workers/clients.ts';
 import { createPipelineWorker } from '../workers/pipeline-worker.ts';
 import { stream, type StreamInput } from '../workflows/stream.ts';
 import { readSeedInfo } from '../emulator/source-db.ts';
+import type { Summary } from '../emulator/stats.ts';
+import { emulatorSummary, ProcessGroup } from '../scripts/pipeline-processes.ts';
 import { freshName } from '../test/support/names.ts';
 import { freePort } from '../test/support/net.ts';
 import {
@@ -42,7 +46,6 @@ const RECORDS = Number(values.records);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const POSTS = 1_000_000;
-const ROOT = new URL('..', import.meta.url).pathname;
 
 const templates = Object.fromEntries(
   ENTITIES.map((e) => [
@@ -66,71 +69,29 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-interface EmulatorSummary {
-  accepted: number;
-  rejected: number;
-  errors: number;
-  recordsPerSecond: number;
-  latencyMs: { p50: number; p99: number };
-}
-
-function child(args: string[], env: NodeJS.ProcessEnv): { proc: ChildProcess; output: () => string } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: ROOT,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  return { proc, output: () => out };
-}
-
-const exited = (proc: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    if (proc.exitCode !== null) resolve(proc.exitCode);
-    else proc.once('exit', (code) => resolve(code));
-  });
-
 /** The real path: an API process producing to the bench's topics, and the emulator posting to it. */
-async function emulateThroughApi(prefix: string): Promise<{ started: Date; summary: EmulatorSummary }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, LOG_LEVEL: 'warn', KAFKA_TOPIC_PREFIX: prefix, API_PORT: String(port) };
-  const api = child(['api/server.ts'], env);
+async function emulateThroughApi(prefix: string): Promise<{ started: Date; summary: Summary }> {
+  const env = {
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    KAFKA_TOPIC_PREFIX: prefix,
+    API_PORT: String(await freePort()),
+  };
+  const logs = await mkdtemp(path.join(tmpdir(), 'bench-stream-'));
+  const group = new ProcessGroup(env, { to: 'files', dir: logs });
   try {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ready = await fetch(`${url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) break;
-      if (Date.now() > deadline || api.proc.exitCode !== null)
-        throw new Error(`the API did not become ready:\n${api.output()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await group.startApi();
     const started = new Date();
-    const emulator = child(
-      [
-        'emulator/main.ts',
-        ...['--rate', String(RATE), '--duration', String(SECONDS), '--concurrency', '128'],
-        ...['--api', url, '--json'],
-      ],
-      env,
-    );
-    const code = await exited(emulator.proc);
-    const line = emulator
-      .output()
-      .trim()
-      .split('\n')
-      .reverse()
-      .find((l) => l.startsWith('{'));
-    if (code !== 0 || !line) throw new Error(`the emulator failed (exit ${code}):\n${emulator.output()}`);
-    return { started, summary: JSON.parse(line) as EmulatorSummary };
+    const emulator = await group.run('emulator', 'emulator/main.ts', [
+      ...['--rate', String(RATE), '--duration', String(SECONDS), '--concurrency', '128'],
+      ...['--api', `http://127.0.0.1:${group.config.API_PORT}`, '--json'],
+    ]);
+    const summary = emulatorSummary(emulator);
+    if (!summary) throw new Error(`the emulator printed no summary (log: ${emulator.logFile})`);
+    return { started, summary };
   } finally {
-    api.proc.kill('SIGTERM');
-    await exited(api.proc);
+    await group.stopAll();
+    await rm(logs, { recursive: true, force: true });
   }
 }
 

@@ -10,6 +10,11 @@ export async function connectTemporal(
   return { connection, client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }) };
 }
 
+/** Link to a Schedule's page in the Temporal Web UI. */
+export function scheduleUrl(uiUrl: string, namespace: string, scheduleId: string): string {
+  return `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/schedules/${encodeURIComponent(scheduleId)}`;
+}
+
 /** Link to a workflow's page in the Temporal Web UI. */
 export function workflowUrl(uiUrl: string, namespace: string, workflowId: string, runId?: string): string {
   const base = `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { exitOnUsageError, parseCommandLine } from '../emulator/cli.ts';
 import { dayBounds, isBatchDay, type BatchDay } from '../domain/batch-keys.ts';
 import { loadConfigOrExit } from '../infra/config.ts';
-import { connectTemporal } from '../infra/temporal.ts';
+import { connectTemporal, scheduleUrl } from '../infra/temporal.ts';
 import { backfillBatchDays, backfillRange, ensureBatchSchedule } from '../workers/batch-schedule.ts';
 
 const MAX_DAYS = 366;
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     const since = new Date(Date.now() - 1_000);
     await backfillBatchDays(client, { from, to, scheduleId });
     console.log(`backfill of ${days} day(s), ${from} to ${to}, requested on schedule ${scheduleId}`);
-    console.log(`${config.TEMPORAL_UI_URL}/namespaces/${config.TEMPORAL_NAMESPACE}/schedules/${scheduleId}`);
+    console.log(scheduleUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, scheduleId));
     const followed = values['no-wait'] || (await follow(client, { scheduleId, from, to, days, since }));
     if (!followed) process.exitCode = 1;
   } finally {

@@ -4,7 +4,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { z } from 'zod';
 import { exitOnUsageError, parseCommandLine } from '../emulator/cli.ts';
-import { batchWorkflowId, isBatchDay, reportKey } from '../domain/batch-keys.ts';
+import { addDays, batchWorkflowId, isBatchDay, reportKey, utcDay } from '../domain/batch-keys.ts';
 import type { BatchDayReport } from '../domain/batch-report.ts';
 import { ENTITIES, SEARCH_ATTRIBUTES } from '../domain/wire.ts';
 import { loadConfigOrExit } from '../infra/config.ts';
@@ -22,14 +22,12 @@ Running a day again replaces it. The daily Schedule runs yesterday by itself at 
   --json     print the whole report as JSON
   --help     show this help`;
 
-function utcDay(offsetDays: number): string {
-  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
-}
-
 const BatchOptions = z.object({
   date: z
     .string({ error: 'required' })
-    .transform((d) => (d === 'today' ? utcDay(0) : d === 'yesterday' ? utcDay(-1) : d))
+    .transform((d) =>
+      d === 'today' ? utcDay(Date.now()) : d === 'yesterday' ? addDays(utcDay(Date.now()), -1) : d,
+    )
     .refine(isBatchDay, 'expected YYYY-MM-DD (a real date), today or yesterday'),
   json: z.boolean().default(false),
 });

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { utcDay } from '../domain/batch-keys.ts';
 import type { PipelineStatus } from '../api/serving/contract.ts';
 import { loadConfigOrExit, type Config } from '../infra/config.ts';
-import { workflowUrl } from '../infra/temporal.ts';
+import { scheduleUrl, workflowUrl } from '../infra/temporal.ts';
 import {
   ChildExitError,
   describeExit,
@@ -59,10 +59,8 @@ function interruption(group: ProcessGroup): Promise<never> {
 }
 
 function uiUrls(config: Config, streamIds: string[]): string[] {
-  const ui = config.TEMPORAL_UI_URL.replace(/\/$/, '');
-  const ns = encodeURIComponent(config.TEMPORAL_NAMESPACE);
   return [
-    `  Schedule         ${ui}/namespaces/${ns}/schedules/${encodeURIComponent(config.BATCH_SCHEDULE_ID)}`,
+    `  Schedule         ${scheduleUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, config.BATCH_SCHEDULE_ID)}`,
     ...streamIds.map(
       (id) => `  ${id.padEnd(16)} ${workflowUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, id)}`,
     ),

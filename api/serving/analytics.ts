@@ -90,8 +90,18 @@ async function counts(client: PoolClient): Promise<{ batch: number; speed: numbe
   return rows[0] ?? { batch: 0, speed: 0 };
 }
 
+/** The view files, read once per process: they ship with the code and do not change under it. */
+let viewFiles: ReturnType<typeof readViewFiles> | undefined;
+function cachedViewFiles(): ReturnType<typeof readViewFiles> {
+  viewFiles ??= readViewFiles().catch((err: unknown) => {
+    viewFiles = undefined;
+    throw err;
+  });
+  return viewFiles;
+}
+
 export async function computeSnapshot(pool: Pool, s: AnalyticsSchemas): Promise<AnalyticsSnapshot> {
-  const files = await readViewFiles();
+  const files = await cachedViewFiles();
   return withTransaction(pool, async (client) => {
     // Read-only in effect: every table it writes is temporary and dropped at commit.
     const last = await lastBatchDay(client, s);

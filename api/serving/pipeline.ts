@@ -5,7 +5,7 @@ import pg from 'pg';
 import { statusQuery, streamName, streamWorkflowId } from '../../domain/stream-wire.ts';
 import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import type { Pool } from '../../infra/db.ts';
-import { workflowUrl } from '../../infra/temporal.ts';
+import { scheduleUrl, workflowUrl } from '../../infra/temporal.ts';
 import type { PipelineStatus, PostsPerMinuteAnswer } from './contract.ts';
 
 const q = pg.escapeIdentifier;
@@ -34,9 +34,11 @@ function causes(err: unknown): string {
   return parts.length ? parts.join(': ') : String(err);
 }
 
-function temporalUnreachable(err: unknown): boolean {
+/** The gRPC status of a @temporalio/client ServiceError (14 UNAVAILABLE, 4 DEADLINE_EXCEEDED, …). */
+export function temporalGrpcStatus(err: unknown): number | undefined {
   const e = err as { name?: unknown; code?: unknown; cause?: { code?: unknown } };
-  return e.name === 'ServiceError' && (e.cause?.code ?? e.code) === 14; // gRPC UNAVAILABLE
+  const code = e.cause?.code ?? e.code;
+  return e.name === 'ServiceError' && typeof code === 'number' ? code : undefined;
 }
 
 type StreamRow = PipelineStatus['streams'][number];
@@ -71,7 +73,7 @@ async function streamStatus(deps: PipelineDeps, entity: Entity): Promise<StreamR
     const notRunning = err instanceof WorkflowNotFoundError || /not found|closed/i.test(message);
     // Temporal itself unreachable fails the whole answer (503); one stream that does not answer its
     // query (no worker, a failing workflow task) is shown as such beside the others.
-    if (!notRunning && temporalUnreachable(err)) throw err;
+    if (!notRunning && temporalGrpcStatus(err) === 14) throw err; // Temporal UNAVAILABLE
     return {
       stream: id,
       entity,
@@ -122,7 +124,7 @@ async function schedule(deps: PipelineDeps): Promise<PipelineStatus['schedule']>
       id: deps.scheduleId,
       paused: d.state.paused,
       nextRuns: d.info.nextActionTimes.slice(0, 3).map((t) => t.toISOString()),
-      url: `${deps.uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.namespace)}/schedules/${encodeURIComponent(deps.scheduleId)}`,
+      url: scheduleUrl(deps.uiUrl, deps.namespace, deps.scheduleId),
     };
   } catch (err) {
     if (err instanceof ScheduleNotFoundError) return null;

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { isPostgresOutage } from '../../activities/errors.ts';
 import { StoreUnavailableError, ValidationError } from '../errors.ts';
 import type { AnalyticsSnapshot } from './analytics.ts';
+import { temporalGrpcStatus } from './pipeline.ts';
 import type {
   AgeGroupsAnswer,
   CategoryCount,
@@ -57,11 +58,8 @@ function storeOutage(err: unknown): unknown {
   if (!(err instanceof Error) || err instanceof ValidationError) return err;
   if (isPostgresOutage(err as Error & { code?: unknown }))
     return new StoreUnavailableError('postgres', { cause: err });
-  // @temporalio/client: a ServiceError whose gRPC status is UNAVAILABLE (14) or DEADLINE_EXCEEDED (4).
-  const grpc =
-    (err as { code?: unknown; cause?: { code?: unknown } }).cause?.code ?? (err as { code?: unknown }).code;
-  if (err.name === 'ServiceError' && (grpc === 14 || grpc === 4))
-    return new StoreUnavailableError('temporal', { cause: err });
+  const grpc = temporalGrpcStatus(err);
+  if (grpc === 14 || grpc === 4) return new StoreUnavailableError('temporal', { cause: err }); // UNAVAILABLE, DEADLINE_EXCEEDED
   return err;
 }
 
