@@ -48,8 +48,8 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'not a valid S3 bucket name')
     .default('pinterest-events'),
-  S3_ACCESS_KEY_ID: z.string().min(1).default('minioadmin'),
-  S3_SECRET_ACCESS_KEY: z.string().min(1).default('minioadmin'),
+  S3_ACCESS_KEY_ID: z.string().min(1).default('pinpipe'),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).default('pinpipe-secret'),
   S3_FORCE_PATH_STYLE: bool.default(true),
 
   DATABASE_URL: z

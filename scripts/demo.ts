@@ -122,7 +122,7 @@ function reportStopped(result: StopResult, emulator: PipelineProcess | undefined
 function printLeftRunning(config: Config, streamIds: string[]): void {
   const lines = [
     'left running:',
-    '  the local stack (PostgreSQL, Temporal, Kafka, MinIO) and its data: `npm run stack:down` stops it',
+    '  the local stack (PostgreSQL, Temporal, Kafka, SeaweedFS for S3) and its data: `npm run stack:down` stops it',
   ];
   if (streamIds.length > 0) {
     lines.push(

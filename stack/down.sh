@@ -21,7 +21,7 @@ stop_daemon() {
   rm -f "$RUN_DIR/$name.pid"
 }
 
-for name in temporal minio kafka; do stop_daemon "$name"; done
+for name in temporal seaweedfs kafka; do stop_daemon "$name"; done
 
 # The real folder: as root the server's user may not be allowed through .stack (see pg_home).
 data=$(readlink -f "$STACK_DIR/postgres" 2>/dev/null || echo "$STACK_DIR/postgres")/data

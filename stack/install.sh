@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the stack's programs, idempotently, from the package registries only:
-# Temporal CLI and MinIO with `go install`, Kafka's jars from Maven Central, PostgreSQL from Debian.
+# the Temporal CLI with `go install`, SeaweedFS (S3) with `go build`, Kafka's jars from Maven Central, PostgreSQL from Debian.
 # What is built goes to $CACHE_DIR (~/.cache/pinpipe), outside the repository.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -24,10 +24,10 @@ timed() {
 }
 
 require_go() {
-  command -v go >/dev/null || die "Go >= 1.25 is required to build the Temporal CLI and MinIO"
+  command -v go >/dev/null || die "Go >= 1.26.6 is required to build the Temporal CLI and SeaweedFS"
   local v
   v=$(go env GOVERSION | sed 's/^go//')
-  [[ $(printf '1.25\n%s\n' "$v" | sort -V | head -n 1) == 1.25 ]] || die "Go >= 1.25 is required (found $v)"
+  [[ $(printf '1.26.6\n%s\n' "$v" | sort -V | head -n 1) == 1.26.6 ]] || die "Go >= 1.26.6 is required (found $v)"
 }
 
 go_install() { GOBIN=$BIN_DIR GOFLAGS=-trimpath go install "$1"; }
@@ -41,12 +41,19 @@ install_temporal() {
   touch "$marker"
 }
 
-install_minio() {
-  local marker=$BIN_DIR/.minio-$MINIO_VERSION
-  [[ -x $BIN_DIR/minio && -f $marker ]] && return
+# `go install` refuses a module whose go.mod has a `replace` directive (SeaweedFS's has one), so the
+# module is downloaded from the proxy and `weed` is built inside it, as its own main module.
+build_seaweedfs() {
+  local module=github.com/seaweedfs/seaweedfs@$SEAWEEDFS_VERSION
+  (cd "$CACHE_DIR" && GOFLAGS=-mod=mod go mod download "$module")
+  (cd "$(go env GOMODCACHE)/$module" && GOFLAGS='-mod=mod -trimpath' go build -o "$BIN_DIR/weed" ./weed)
+}
+
+install_seaweedfs() {
+  local marker=$BIN_DIR/.seaweedfs-$SEAWEEDFS_VERSION
+  [[ -x $BIN_DIR/weed && -f $marker ]] && return
   require_go
-  TYPICAL="about 5-10 minutes on 2 cores" timed "MinIO $MINIO_VERSION" \
-    go_install "github.com/minio/minio@$MINIO_VERSION"
+  TYPICAL="about 10-15 minutes on 2 cores" timed "SeaweedFS $SEAWEEDFS_VERSION" build_seaweedfs
   touch "$marker"
 }
 
@@ -87,7 +94,7 @@ install_postgres
 install_kafka
 # The Go builds are the slow part of a first run: build them side by side.
 pids=()
-for step in install_temporal install_minio install_compose_plugin; do
+for step in install_temporal install_seaweedfs install_compose_plugin; do
   $step &
   pids+=($!)
 done

@@ -11,7 +11,9 @@ RUN_DIR=$STACK_DIR/run
 LOG_DIR=$STACK_DIR/logs
 
 TEMPORAL_CLI_VERSION=v1.5.1 # newest CLI without a go.mod `replace`, so `go install` accepts it
-MINIO_VERSION=RELEASE.2025-09-07T16-13-09Z
+# SeaweedFS (S3) at commit 7506e5f91cd6 of 2026-11-09: the Go module proxy no longer serves MinIO's
+# module, and SeaweedFS's go.mod has a `replace`, so it is built inside its module (see install.sh).
+SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 KAFKA_VERSION=3.9.1 # kafkajs 2.2.4 speaks protocol versions Kafka 4.x removed (see README)
 KAFKA_HOME=$CACHE_DIR/kafka-$KAFKA_VERSION
 COMPOSE_VERSION=v2.32.4 # newest without go.mod replace/exclude directives; used only to check docker-compose.yml where the docker client lacks the plugin
@@ -21,16 +23,19 @@ TEMPORAL_PORT=7233
 TEMPORAL_UI_PORT=8233
 KAFKA_PORT=9092
 KAFKA_CONTROLLER_PORT=9093
-MINIO_PORT=9000
-MINIO_CONSOLE_PORT=9001
+S3_PORT=9000
+# SeaweedFS's inner servers, on loopback only; each also listens on its port + 10000 (gRPC).
+SEAWEEDFS_MASTER_PORT=9333
+SEAWEEDFS_VOLUME_PORT=8089
+SEAWEEDFS_FILER_PORT=8888
 PG_PORT=5432
 PG_USER=pinpipe
 PG_PASSWORD=pinpipe
 PG_DATABASE=pinpipe
-MINIO_ROOT_USER=minioadmin
-MINIO_ROOT_PASSWORD=minioadmin
+S3_ACCESS_KEY_ID=pinpipe # also in stack/seaweedfs/s3.json
+S3_SECRET_ACCESS_KEY=pinpipe-secret
 
-SERVICES=(postgres temporal kafka minio)
+SERVICES=(postgres temporal kafka seaweedfs)
 
 log() { printf '[stack] %s\n' "$*"; }
 die() {
@@ -50,7 +55,7 @@ service_port() {
     postgres) echo $PG_PORT ;;
     temporal) echo $TEMPORAL_PORT ;;
     kafka) echo $KAFKA_PORT ;;
-    minio) echo $MINIO_PORT ;;
+    seaweedfs) echo $S3_PORT ;;
   esac
 }
 

@@ -17,7 +17,7 @@ for name in "${SERVICES[@]}"; do
     postgres) details="postgres://$PG_USER:***@localhost:$PG_PORT/$PG_DATABASE" ;;
     temporal) details="UI http://localhost:$TEMPORAL_UI_PORT" ;;
     kafka) details="Kafka $KAFKA_VERSION (KRaft)" ;;
-    minio) details="console http://localhost:$MINIO_CONSOLE_PORT" ;;
+    seaweedfs) details="S3 http://localhost:$S3_PORT (SeaweedFS; filer UI http://localhost:$SEAWEEDFS_FILER_PORT)" ;;
   esac
   if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && port_open "$port"; then
     state=up

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Brings the local stack up (PostgreSQL, Temporal, Kafka, MinIO), idempotently, then runs the
+# Brings the local stack up (PostgreSQL, Temporal, Kafka, SeaweedFS for S3), idempotently, then runs the
 # project's setup (database migrations, topics, bucket, search attributes). Safe to run twice.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -86,23 +86,25 @@ up_kafka() {
   wait_for kafka 90 port_open $KAFKA_PORT
 }
 
-up_minio() {
-  if pid_of minio >/dev/null; then
-    log "minio already up on :$MINIO_PORT (console :$MINIO_CONSOLE_PORT)"
+up_seaweedfs() {
+  if pid_of seaweedfs >/dev/null; then
+    log "seaweedfs already up, S3 on :$S3_PORT"
     return
   fi
-  ensure_port_free minio $MINIO_PORT
-  mkdir -p "$STACK_DIR/minio/data"
-  log "starting minio on :$MINIO_PORT (console :$MINIO_CONSOLE_PORT)"
-  MINIO_ROOT_USER=$MINIO_ROOT_USER MINIO_ROOT_PASSWORD=$MINIO_ROOT_PASSWORD MINIO_BROWSER_REDIRECT=off \
-    start_daemon minio "$BIN_DIR/minio" server "$STACK_DIR/minio/data" --quiet \
-    --address 127.0.0.1:$MINIO_PORT --console-address 127.0.0.1:$MINIO_CONSOLE_PORT
-  wait_for minio 60 curl -sf "http://127.0.0.1:$MINIO_PORT/minio/health/live"
+  local port
+  for port in $S3_PORT $SEAWEEDFS_MASTER_PORT $SEAWEEDFS_VOLUME_PORT $SEAWEEDFS_FILER_PORT; do
+    ensure_port_free seaweedfs "$port"
+  done
+  mkdir -p "$STACK_DIR/seaweedfs/data"
+  log "starting seaweedfs, S3 on :$S3_PORT"
+  start_daemon seaweedfs bash "$ROOT/stack/seaweedfs/run.sh" "$STACK_DIR/seaweedfs/data" \
+    $S3_PORT $SEAWEEDFS_MASTER_PORT $SEAWEEDFS_VOLUME_PORT $SEAWEEDFS_FILER_PORT
+  wait_for seaweedfs 90 curl -sf "http://127.0.0.1:$S3_PORT/healthz"
 }
 
 up_postgres
 up_kafka
-up_minio
+up_seaweedfs
 up_temporal
 
 [[ -d $ROOT/node_modules ]] || die "node_modules is missing: run 'npm ci' first"

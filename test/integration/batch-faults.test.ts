@@ -1,4 +1,4 @@
-// BatchDay through faults, on the real stack: S3 down in the middle of a run (a private MinIO,
+// BatchDay through faults, on the real stack: S3 down in the middle of a run (a private S3 server,
 // killed and restarted), and the worker holding the day's files killed in the middle of the clean.
 // Either way the day completes with the result of a clean run. Needs `npm run stack:up`.
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { ENTITIES } from '../../domain/wire.ts';
 import { batchDay } from '../../workflows/batch-day.ts';
 import { DAY_2, DAY_2_COUNTS, fixtureMessages } from '../support/batch-fixtures.ts';
 import { createBatchHarness, type BatchHarness } from '../support/batch-harness.ts';
-import { MinioServer } from '../support/minio-server.ts';
+import { S3Server } from '../support/s3-server.ts';
 import { waitFor } from '../support/wait.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -41,27 +41,27 @@ function assertDay2Counts(report: Awaited<ReturnType<typeof batchDay>>): void {
 }
 
 describe('BatchDay with S3 down', () => {
-  let minio: MinioServer;
+  let s3: S3Server;
   let h: BatchHarness;
 
   before(async () => {
-    minio = await MinioServer.create();
-    h = await createBatchHarness({ S3_ENDPOINT: minio.endpoint, BATCH_OBJECT_RECORDS: '2' });
+    s3 = await S3Server.create();
+    h = await createBatchHarness({ S3_ENDPOINT: s3.endpoint, BATCH_OBJECT_RECORDS: '2' });
     await h.produce(fixtureMessages());
     await h.startWorkers();
   });
 
   after(async () => {
-    await minio?.start();
+    await s3?.start();
     await h?.close();
-    await minio?.destroy();
+    await s3?.destroy();
   });
 
   test('retries with back-off while S3 is down, then completes with the clean run’s result', async () => {
     const clean = await h.runDay(DAY_2);
     const [s3Clean, tablesClean] = [await h.snapshotS3(), await h.snapshotTables()];
 
-    await minio.stop();
+    await s3.stop();
     const handle = await start(h, `${h.dayWorkflowId(DAY_2)}-s3-down`);
     const failing = await waitFor(
       'an activity retrying against S3',
@@ -69,7 +69,7 @@ describe('BatchDay with S3 down', () => {
       60_000,
     );
     assert.match(failing.lastFailure?.message ?? '', /s3|ECONNREFUSED|connect/i);
-    await minio.start();
+    await s3.start();
     const report = await handle.result();
 
     assertDay2Counts(report);

@@ -14,6 +14,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port whose `port + offset` is free too, below the kernel's ephemeral range (where nothing
+ * else picks it meanwhile): for servers that derive a second port, as SeaweedFS's gRPC ones do.
+ */
+export async function freePortWithSibling(offset: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 15_000 + Math.floor(Math.random() * 10_000);
+    if ((await canListen(port)) && (await canListen(port + offset))) return port;
+  }
+  throw new Error(`no free port p with p + ${offset} free too, after 200 tries`);
+}
+
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
+import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { loadConfig } from '../../infra/config.ts';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
@@ -19,14 +21,32 @@ test('compose publishes the local stack ports with the same credentials', async 
   const published = (name: string) => (services[name]?.ports ?? []).map((p) => Number(p.published)).sort();
   assert.deepEqual(published('temporal'), [7233, 8233]);
   assert.deepEqual(published('kafka'), [9092]);
-  assert.deepEqual(published('minio'), [9000, 9001]);
+  assert.deepEqual(published('seaweedfs'), [9000]);
   assert.deepEqual(published('postgres'), [5432]);
   assert.equal(services.postgres?.environment?.POSTGRES_USER, 'pinpipe');
   assert.equal(services.postgres?.environment?.POSTGRES_PASSWORD, 'pinpipe');
-  assert.equal(services.minio?.environment?.MINIO_ROOT_USER, 'minioadmin');
+});
+
+test('S3 credentials: the config defaults are the identity both stacks give SeaweedFS', async () => {
+  const file = path.join(root, 'stack/seaweedfs/s3.json');
+  const s3 = JSON.parse(await readFile(file, 'utf8')) as {
+    identities: { credentials: { accessKey: string; secretKey: string }[] }[];
+  };
+  const config = loadConfig({});
+  assert.deepEqual(s3.identities[0]?.credentials[0], {
+    accessKey: config.S3_ACCESS_KEY_ID,
+    secretKey: config.S3_SECRET_ACCESS_KEY,
+  });
+  const { stdout } = await run('docker', ['compose', 'config', '--format', 'json'], { cwd: root });
+  const services = (JSON.parse(stdout) as { services: Record<string, ComposeService> }).services;
+  assert.ok(
+    services.seaweedfs?.volumes?.some((v) => v.source === file && v.target === '/etc/seaweedfs/s3.json'),
+    'compose mounts stack/seaweedfs/s3.json',
+  );
 });
 
 interface ComposeService {
+  volumes?: { source?: string; target: string }[];
   ports?: { published: string | number }[];
   environment?: Record<string, string>;
 }
