@@ -5,20 +5,13 @@
 // A value that is not JSON is kept as text under "value_text"; a message without one has "value":null.
 // Offsets are written as numbers: they stay far below 2^53.
 
+import { isJsonBytes } from './json-check.ts';
+
 const VALUE_FIELD = ',"value":';
 
 export interface LineSink {
   write(line: string): boolean;
   writeParts(head: string, bytes: Buffer, tail: string): boolean;
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Writes one Kafka message as a raw line; returns what the sink returns. */
@@ -33,9 +26,9 @@ export function writeRawLine(
   const keyJson = key === null ? 'null' : JSON.stringify(key.toString('utf8'));
   const head = `{"partition":${partition},"offset":${offset},"timestamp":${Number(timestampMs)},"key":${keyJson}`;
   if (value === null) return sink.write(`${head}${VALUE_FIELD}null}`);
-  // Read as Latin-1, UTF-8 bytes obey the same JSON grammar (every byte above 0x7f sits inside a
-  // string), and checking costs no decoding: a valid value is copied into the line byte for byte.
-  if (!isJson(value.toString('latin1'))) {
+  // Checked as bytes, with no decoding (every byte above 0x7f of valid UTF-8 JSON sits inside a
+  // string): a valid value is copied into the line byte for byte.
+  if (!isJsonBytes(value)) {
     return sink.write(`${head},"value_text":${JSON.stringify(value.toString('utf8'))}}`);
   }
   // Pretty-printed JSON would span lines: re-serialise only that rare case.
