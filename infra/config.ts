@@ -82,6 +82,8 @@ export const ConfigSchema = z.object({
     .regex(/^([A-Za-z0-9._-]+\/)*$/, 'empty, or path segments each ending in "/"')
     .default(''),
   BATCH_OBJECT_RECORDS: z.coerce.number().int().min(1).max(10_000_000).default(250_000),
+  /** Threads of a worker process for the export and the clean; unset: one per core. */
+  BATCH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   BATCH_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')

@@ -1,6 +1,7 @@
 // The clients one worker process shares between its activities, created once and closed together.
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Admin, Kafka, Producer } from 'kafkajs';
+import { closeBatchThreads } from '../activities/batch/threads.ts';
 import { StreamReader } from '../activities/stream-reader.ts';
 import { ENTITIES, entityTopic } from '../domain/wire.ts';
 import type { Config } from '../infra/config.ts';
@@ -32,7 +33,7 @@ export async function openPipelineClients(config: Config, log?: Logger): Promise
   const close = async () => {
     await Promise.allSettled([streamReader.stop(), producer.disconnect(), kafkaAdmin.disconnect()]);
     s3.destroy();
-    await pool.end();
+    await Promise.all([pool.end(), closeBatchThreads()]);
   };
   try {
     await Promise.all([kafkaAdmin.connect(), producer.connect(), streamReader.start()]);

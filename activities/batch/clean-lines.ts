@@ -71,7 +71,7 @@ export interface CleanSinks {
 const positionTail = (timestamp: number, partition: number, offset: number) =>
   `,"event_time":"${isoTime(timestamp)}","source_partition":${partition},"source_offset":${offset}}`;
 
-interface Candidate {
+export interface Candidate {
   record: Buffer;
   timestamp: number;
   partition: number;
@@ -93,6 +93,11 @@ export class LatestPerPost {
 
   get size(): number {
     return this.rows.size;
+  }
+
+  /** The winners, to be offered to another LatestPerPost (the day's, from each file's). */
+  entries(): [number, Candidate][] {
+    return [...this.rows];
   }
 
   /** Writes the winners as cleaned lines, in ind order. */
@@ -158,6 +163,15 @@ export class RejectCounter {
     this.total++;
     const key = this.counts.has(reason) || this.counts.size < MAX_REASONS ? reason : OTHER_REASONS;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+
+  /** Adds counts made by another counter (a file's, into the day's). */
+  addAll(counts: RejectCounts): void {
+    for (const [reason, n] of Object.entries(counts.byReason)) {
+      const key = this.counts.has(reason) || this.counts.size < MAX_REASONS ? reason : OTHER_REASONS;
+      this.counts.set(key, (this.counts.get(key) ?? 0) + n);
+      this.total += n;
+    }
   }
 
   toJSON(): RejectCounts {

@@ -2,38 +2,28 @@
 // The plan turns the day into offsets per partition (the first offset at or after the day's start,
 // and the first at or after its end), so every record of the log lands in exactly one day even when
 // a producer's clock makes timestamps slightly out of order near midnight. Each partition is then
-// exported by its own activity, into deterministic keys, and the objects a re-run did not write go.
+// exported by its own activity (in a batch thread: export-partition.ts).
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import {
   BATCH_FAILURES,
   dayBounds,
   dayPrefix,
   isBatchDay,
-  partName,
   rawPartitionPrefix,
   type BatchDay,
 } from '../../domain/batch-keys.ts';
-import type { PartitionExport, WrittenObject } from '../../domain/batch-report.ts';
+import type { PartitionExport } from '../../domain/batch-report.ts';
 import { ENTITIES, entityTopic, type Entity } from '../../domain/wire.ts';
 import type { Config } from '../../infra/config.ts';
 import { against } from '../errors.ts';
+import type { ExportProgress, PartitionPlan } from './export-partition.ts';
 import { permanent } from './failures.ts';
-import { GzipJsonlObjects } from './gzip-jsonl.ts';
-import { readPartitionRange } from './kafka-range.ts';
-import { writeRawLine } from './raw-lines.ts';
-import { deleteKeys, listKeys, putObject, removeStrays, type Bucket } from './s3-objects.ts';
+import { deleteKeys, listKeys, type Bucket } from './s3-objects.ts';
+import { batchThreads } from './threads.ts';
 
-export interface PartitionPlan {
-  entity: Entity;
-  topic: string;
-  partition: number;
-  /** All partitions of the topic. */
-  partitions: number[];
-  startOffset: string;
-  endOffset: string;
-}
+export type { PartitionPlan } from './export-partition.ts';
 
 export interface ExportPlan {
   day: BatchDay;
@@ -42,20 +32,11 @@ export interface ExportPlan {
   partitions: PartitionPlan[];
 }
 
-/** What a retried export resumes from: the parts it uploaded and the offset after the last one. */
-interface ExportProgress {
-  nextOffset: string;
-  objects: WrittenObject[];
-}
-
 interface Deps {
-  kafka: Kafka;
   kafkaAdmin: Admin;
   s3: S3Client;
-  config: Pick<
-    Config,
-    'S3_BUCKET' | 'BATCH_S3_PREFIX' | 'BATCH_OBJECT_RECORDS' | 'KAFKA_TOPIC_PREFIX' | 'KAFKA_CLIENT_ID'
-  >;
+  /** All of it: the batch threads make their own Kafka and S3 clients from it. */
+  config: Config;
 }
 
 export function checkDay(day: string): { start: number; end: number } {
@@ -64,9 +45,10 @@ export function checkDay(day: string): { start: number; end: number } {
   return dayBounds(day);
 }
 
-export function createBatchExportActivities({ kafka, kafkaAdmin, s3, config }: Deps) {
+export function createBatchExportActivities({ kafkaAdmin, s3, config }: Deps) {
   const bucket: Bucket = { s3, name: config.S3_BUCKET };
   const root = config.BATCH_S3_PREFIX;
+  const threads = batchThreads(config);
 
   async function planEntity(day: BatchDay, entity: Entity, topics: Set<string>): Promise<PartitionPlan[]> {
     const topic = entityTopic(config.KAFKA_TOPIC_PREFIX, entity);
@@ -115,6 +97,7 @@ export function createBatchExportActivities({ kafka, kafkaAdmin, s3, config }: D
       return { day, dayComplete, partitions };
     },
 
+    /** Runs in a batch thread; heartbeats with its progress, which a retry resumes from. */
     async exportBatchPartition({
       day,
       plan,
@@ -125,47 +108,11 @@ export function createBatchExportActivities({ kafka, kafkaAdmin, s3, config }: D
       checkDay(day);
       const ctx = Context.current();
       const resumed = ctx.info.heartbeatDetails as ExportProgress | undefined;
-      const prefix = rawPartitionPrefix(root, plan.entity, day, plan.partition);
-      const writer = new GzipJsonlObjects({
-        maxRecords: config.BATCH_OBJECT_RECORDS,
-        keyOf: (part) => prefix + partName(part),
-        upload: (key, body) => putObject(bucket, key, body, 'application/x-ndjson'),
-        firstPart: resumed?.objects.length ?? 0,
-      });
-      const earlier = resumed?.objects ?? [];
-      let nextOffset = resumed?.nextOffset ?? plan.startOffset;
-      let boundary = nextOffset;
-      const range = {
-        topic: plan.topic,
-        partition: plan.partition,
-        from: BigInt(nextOffset),
-        to: BigInt(plan.endOffset),
-        otherPartitions: plan.partitions.filter((p) => p !== plan.partition),
-      };
-      await against('kafka', () =>
-        readPartitionRange(kafka, range, config.KAFKA_CLIENT_ID, async (messages) => {
-          for (const m of messages) {
-            const completed = writeRawLine(writer, plan.partition, m.offset, m.timestamp, m.key, m.value);
-            if (completed) boundary = String(BigInt(m.offset) + 1n);
-          }
-          const written = await writer.flush();
-          nextOffset = boundary;
-          ctx.heartbeat({ nextOffset, objects: [...earlier, ...written] } satisfies ExportProgress);
-        }),
+      return threads.run(
+        'exportPartition',
+        { day, plan, resumed },
+        { onProgress: (progress) => ctx.heartbeat(progress), signal: ctx.cancellationSignal },
       );
-      const objects = [...earlier, ...(await writer.close())];
-      await removeStrays(
-        bucket,
-        prefix,
-        objects.map((o) => o.key),
-      );
-      return {
-        partition: plan.partition,
-        startOffset: plan.startOffset,
-        endOffset: plan.endOffset,
-        records: objects.reduce((n, o) => n + o.records, 0),
-        objects,
-      };
     },
   };
 }

@@ -2,22 +2,23 @@
 // task queue (the samples' worker-specific-task-queues pattern): the shared queue's
 // getBatchWorkerQueue names it, and the workflow sends the download, the clean and the removal of the
 // files there. Files live under BATCH_WORK_DIR/<workflow id>/<run id>/<S3 key>.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BATCH_FAILURES, dayPrefix, partName, zoneKey, type BatchDay } from '../../domain/batch-keys.ts';
+import { BATCH_FAILURES, dayPrefix, partName, type BatchDay } from '../../domain/batch-keys.ts';
 import type { EntityCleaned, WrittenObject } from '../../domain/batch-report.ts';
 import type { Entity } from '../../domain/wire.ts';
 import type { Config } from '../../infra/config.ts';
 import { currentRun } from './context.ts';
-import { createLineCleaner, LatestPerPost, RejectCounter } from './clean-lines.ts';
+import { LatestPerPost, RejectCounter } from './clean-lines.ts';
 import { permanent } from './failures.ts';
-import { forEachGzipLine, GzipJsonlObjects, isCorruptGzip } from './gzip-jsonl.ts';
+import { GzipJsonlObjects } from './gzip-jsonl.ts';
 import { mapLimit } from './map-limit.ts';
 import { getObject, putObject, removeStrays, type Bucket } from './s3-objects.ts';
+import { batchThreads } from './threads.ts';
 
 export interface LocalEntityInput {
   day: BatchDay;
@@ -36,7 +37,8 @@ export type CleanResult = EntityCleaned & { entity: Entity };
 
 interface Deps {
   s3: S3Client;
-  config: Pick<Config, 'S3_BUCKET' | 'BATCH_S3_PREFIX' | 'BATCH_OBJECT_RECORDS' | 'BATCH_WORK_DIR'>;
+  /** All of it: the batch threads make their own S3 client from it. */
+  config: Config;
 }
 
 /** This run's directory on this worker: a retried or re-run day never reads another run's files. */
@@ -68,53 +70,14 @@ async function checkFiles(files: string[]): Promise<void> {
   }
 }
 
-/**
- * Raw objects of one entity cleaned at once: deflating the output costs most, and it runs in zlib's
- * thread pool, so a few objects in parallel keep every core of the worker busy.
- */
+/** Raw files of one entity cleaned at once, spread over the batch threads. */
 const FILES_AT_ONCE = 3;
-
-interface FileCleaned {
-  records: number;
-  objects: WrittenObject[];
-  rejectedObjects: WrittenObject[];
-}
 
 export function createBatchLocalActivities({ s3, config }: Deps) {
   const bucket: Bucket = { s3, name: config.S3_BUCKET };
   const root = config.BATCH_S3_PREFIX;
   const upload = (key: string, body: Buffer) => putObject(bucket, key, body, 'application/x-ndjson');
-  const objectFor = (key: string) => new GzipJsonlObjects({ maxRecords: Infinity, keyOf: () => key, upload });
-
-  /** One raw file into its cleaned and rejected objects (each left out when it would be empty). */
-  async function cleanFile(
-    entity: Entity,
-    rawKey: string,
-    file: string,
-    day: { reasons: RejectCounter; latest: LatestPerPost; progress: () => Promise<void> },
-  ): Promise<FileCleaned> {
-    const { reasons, latest, progress } = day;
-    const cleaned = objectFor(zoneKey(root, rawKey, 'cleaned'));
-    const rejected = objectFor(zoneKey(root, rawKey, 'rejected'));
-    const clean = createLineCleaner(entity, { cleaned, rejected, latest });
-    let records = 0;
-    const onLine = (line: string) => {
-      records++;
-      const reason = clean(line);
-      if (reason !== undefined) reasons.add(reason);
-    };
-    const afterChunk = async () => {
-      await Promise.all([cleaned.flush(), rejected.flush()]);
-      await progress();
-    };
-    const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
-    await forEachGzipLine(source, onLine, afterChunk, 'latin1').catch((err: unknown) => {
-      if (!isCorruptGzip(err)) throw err;
-      throw permanent(BATCH_FAILURES.objectCorrupt, `${rawKey} is not a complete gzip file`, err);
-    });
-    const [objects, rejectedObjects] = await Promise.all([cleaned.close(), rejected.close()]);
-    return { records, objects, rejectedObjects };
-  }
+  const threads = batchThreads(config);
 
   async function writeLatest(entity: Entity, day: BatchDay, latest: LatestPerPost): Promise<WrittenObject[]> {
     const prefix = dayPrefix(root, 'latest', entity, day);
@@ -139,20 +102,30 @@ export function createBatchLocalActivities({ s3, config }: Deps) {
       return { entity, files: keys.length, bytes };
     },
 
-    /** Streams the downloaded files through the cleaning into the cleaned and rejected zones. */
+    /** Streams the downloaded files through the cleaning (clean-file.ts) into the cleaned and rejected zones. */
     async cleanBatchRaw({ day, entity, keys }: LocalEntityInput): Promise<CleanResult> {
       const ctx = Context.current();
       const dir = runDir(config.BATCH_WORK_DIR);
       await checkFiles(keys.map((key) => path.join(dir, key)));
+      const files = await mapLimit(keys, FILES_AT_ONCE, (rawKey) =>
+        threads.run(
+          'cleanFile',
+          { entity, rawKey, file: path.join(dir, rawKey) },
+          { onProgress: () => ctx.heartbeat(), signal: ctx.cancellationSignal },
+        ),
+      );
       const reasons = new RejectCounter();
       const latest = new LatestPerPost();
-      const progress = async () => {
-        ctx.heartbeat();
-        ctx.cancellationSignal.throwIfAborted();
-      };
-      const files = await mapLimit(keys, FILES_AT_ONCE, (key) =>
-        cleanFile(entity, key, path.join(dir, key), { reasons, latest, progress }),
-      );
+      for (const file of files) {
+        reasons.addAll(file.rejected);
+        // A Buffer crosses from a thread as a plain Uint8Array.
+        for (const [ind, c] of file.latest) {
+          latest.offer(ind, {
+            ...c,
+            record: Buffer.from(c.record.buffer, c.record.byteOffset, c.record.length),
+          });
+        }
+      }
       const objects = files.flatMap((f) => f.objects);
       const rejectedObjects = files.flatMap((f) => f.rejectedObjects);
       const latestObjects = await writeLatest(entity, day, latest);

@@ -10,6 +10,7 @@ import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import { deleteKeys, getObject, listKeys, type Bucket } from '../../activities/batch/s3-objects.ts';
 import { forEachGzipLine } from '../../activities/batch/gzip-jsonl.ts';
+import { closeBatchThreads } from '../../activities/batch/threads.ts';
 import { batchWorkflowId, workerTaskQueue } from '../../domain/batch-keys.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
 import { allTopics, entityTopic, SEARCH_ATTRIBUTES } from '../../domain/wire.ts';
@@ -136,7 +137,7 @@ export async function openBatchClients(config: Config): Promise<PipelineClients>
   const close = async () => {
     await Promise.allSettled([producer.disconnect(), kafkaAdmin.disconnect()]);
     s3.destroy();
-    await pool.end();
+    await Promise.all([pool.end(), closeBatchThreads()]);
   };
   return { pool, kafka, kafkaAdmin, producer, streamReader, s3, close };
 }
