@@ -13,7 +13,9 @@ type ValueOutcome = { ind: number; record: Buffer } | { reason: string };
 
 /**
  * Raw events repeat (the same post arrives again and again), and cleaning is a pure function of the
- * value's bytes: a bounded memo of recent values makes a repeat cost a lookup instead of a parse.
+ * value's bytes: a bounded memo of each key's last value makes a repeat cost a comparison of the
+ * value's text instead of a parse. Keyed by the short message key rather than by the value, so a
+ * lookup hashes a few characters instead of the whole value.
  */
 const MEMO_LIMIT = 50_000;
 
@@ -124,7 +126,7 @@ export function createLineCleaner(
   sinks: CleanSinks,
   memoLimit = MEMO_LIMIT,
 ): (rawLine: string) => string | undefined {
-  const memo = new Map<string, ValueOutcome>();
+  const memo = new Map<string, { valueText: string; outcome: ValueOutcome }>();
   const reject = (rawLine: string, reason: string): string => {
     sinks.rejected.write(rejectedLine(textOf(rawLine), reason));
     return reason;
@@ -137,11 +139,14 @@ export function createLineCleaner(
       return reject(rawLine, REASONS.notARawLine);
     }
     if (parts.valueText === undefined) return reject(rawLine, REASONS.notJson);
-    let outcome = memo.get(parts.valueText);
-    if (outcome === undefined) {
+    const seen = memo.get(parts.keyText);
+    let outcome: ValueOutcome;
+    if (seen !== undefined && seen.valueText === parts.valueText) {
+      outcome = seen.outcome;
+    } else {
       outcome = cleanValue(entity, textOf(parts.valueText));
       if (memo.size >= memoLimit) memo.clear();
-      memo.set(parts.valueText, outcome);
+      memo.set(parts.keyText, { valueText: parts.valueText, outcome });
     }
     if ('reason' in outcome) return reject(rawLine, outcome.reason);
     const { timestamp, partition, offset } = parts;

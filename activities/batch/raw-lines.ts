@@ -43,6 +43,8 @@ export interface RawLineParts {
   offset: number;
   /** The Kafka message timestamp, ms since the epoch. */
   timestamp: number;
+  /** The message key as the line holds it: JSON text (`"7528"`) or `null`. */
+  keyText: string;
   /** The value's JSON text; undefined when the message's value was not JSON. */
   valueText: string | undefined;
 }
@@ -51,19 +53,26 @@ interface RawLineHead {
   partition?: unknown;
   offset?: unknown;
   timestamp?: unknown;
+  key?: unknown;
 }
 
 /** The head writeRawLine writes; a JSON string key holds no unescaped quote, so VALUE_FIELD follows it. */
 const HEAD =
-  /^\{"partition":(\d{1,9}),"offset":(\d{1,15}),"timestamp":(\d{1,15}),"key":(?:null|"(?:[^"\\]|\\.)*")/;
+  /^\{"partition":(\d{1,9}),"offset":(\d{1,15}),"timestamp":(\d{1,15}),"key":(null|"(?:[^"\\]|\\.)*")/;
 
 /** The parts of a raw line; throws a SyntaxError for a line this module did not write. */
 export function splitRawLine(line: string): RawLineParts {
   const head = HEAD.exec(line);
   if (head !== null && line.startsWith(VALUE_FIELD, head[0].length)) {
-    const [, partition, offset, timestamp] = head;
+    const [, partition, offset, timestamp, keyText = 'null'] = head;
     const valueText = line.slice(head[0].length + VALUE_FIELD.length, -1);
-    return { partition: Number(partition), offset: Number(offset), timestamp: Number(timestamp), valueText };
+    return {
+      partition: Number(partition),
+      offset: Number(offset),
+      timestamp: Number(timestamp),
+      keyText,
+      valueText,
+    };
   }
   return parseRawLine(line);
 }
@@ -72,10 +81,10 @@ export function splitRawLine(line: string): RawLineParts {
 function parseRawLine(line: string): RawLineParts {
   const at = line.indexOf(VALUE_FIELD);
   const head = JSON.parse(at < 0 ? line : `${line.slice(0, at)}}`) as RawLineHead;
-  const { partition, offset, timestamp } = head;
+  const { partition, offset, timestamp, key } = head;
   if (typeof partition !== 'number' || typeof offset !== 'number' || typeof timestamp !== 'number') {
     throw new SyntaxError('not a raw line: partition, offset or timestamp missing');
   }
   const valueText = at < 0 ? undefined : line.slice(at + VALUE_FIELD.length, -1);
-  return { partition, offset, timestamp, valueText };
+  return { partition, offset, timestamp, keyText: JSON.stringify(key ?? null), valueText };
 }

@@ -47,6 +47,7 @@ test('a raw line keeps the value as received, after its Kafka position and time'
     partition: 2,
     offset: 41,
     timestamp: 1795248000000,
+    keyText: '"7"',
     valueText: value,
   });
 });
@@ -115,6 +116,13 @@ test('the memo never mixes up records: each line is cleaned as if alone', () => 
     const parsed = JSON.parse(c.cleaned[i]!) as { ind: number; age: number };
     assert.deepEqual([parsed.ind, parsed.age], [record.ind, record.age]);
   }
+  // The memo is keyed by the message key: one key with changing values, one value under many keys.
+  for (let i = 0; i < 30; i++) {
+    const record = { ...user, ind: i % 4, age: 30 + (i % 6) };
+    assert.equal(c.clean(rawOf(JSON.stringify(record), String(i % 3))), undefined);
+    const parsed = JSON.parse(c.cleaned.at(-1)!) as { ind: number; age: number };
+    assert.deepEqual([parsed.ind, parsed.age], [record.ind, record.age]);
+  }
 });
 
 test('each post keeps its latest event, whatever order the events come in', () => {
@@ -170,9 +178,16 @@ test('splitRawLine reads what writeRawLine wrote, by its fast path or the genera
     const parsed = JSON.parse(line) as { value?: unknown };
     const parts = splitRawLine(line);
     assert.deepEqual([parts.partition, parts.offset, parts.timestamp], [2, 41, 1795248000000]);
+    assert.equal(JSON.parse(parts.keyText), key);
     assert.deepEqual(parts.valueText === undefined ? undefined : JSON.parse(parts.valueText), parsed.value);
   }
   const reordered = '{"offset":3,"partition":1,"timestamp":5,"key":null,"value":{"b":2}}';
-  assert.deepEqual(splitRawLine(reordered), { partition: 1, offset: 3, timestamp: 5, valueText: '{"b":2}' });
+  assert.deepEqual(splitRawLine(reordered), {
+    partition: 1,
+    offset: 3,
+    timestamp: 5,
+    keyText: 'null',
+    valueText: '{"b":2}',
+  });
   assert.throws(() => splitRawLine('{"offset":3}'), SyntaxError);
 });
