@@ -13,6 +13,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Message, Producer } from 'kafkajs';
 import { createGenerator, ORIGINAL_POSTS } from '../emulator/generator.ts';
 import { dayBounds, workerTaskQueue, type BatchDay } from '../domain/batch-keys.ts';
+import { seededRandom } from '../domain/seeded-random.ts';
 import type { BatchDayReport, BatchPhase } from '../domain/batch-report.ts';
 import { ENTITIES, entityTopic, type Entity } from '../domain/wire.ts';
 import { createBatchHarness, type BatchHarness } from '../test/support/batch-harness.ts';
@@ -33,19 +34,8 @@ function postValues(posts: number): Values {
   return values;
 }
 
-/** A small fast PRNG (mulberry32): the same records on every run of the same options. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 async function produce(h: BatchHarness, producer: Producer, records: number, values: Values): Promise<void> {
-  const next = random(42);
+  const next = seededRandom(42);
   const { start } = dayBounds(DAY);
   const inFlight = new Set<Promise<unknown>>();
   let lastReport = Date.now();

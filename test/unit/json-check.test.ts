@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isJsonBytes } from '../../activities/batch/json-check.ts';
+import { seededRandom } from '../../domain/seeded-random.ts';
 
 /** The reference: what the export used before, JSON.parse of the bytes read as Latin-1. */
 function parses(bytes: Buffer): boolean {
@@ -94,21 +95,10 @@ test('isJsonBytes allows bytes above 0x7f inside strings only, like JSON.parse o
   assert.equal(isJsonBytes(Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d])), false); // a UTF-8 BOM
 });
 
-/** mulberry32: the same cases on every run. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const ALPHABET = ' \t\n\r{}[]:,"\\/-+.0123456789eEubfnrtalsx\u00e9';
 
 test('isJsonBytes agrees with JSON.parse on 20,000 mutated JSON texts', () => {
-  const next = random(7);
+  const next = seededRandom(7);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const seeds = [...VALID, ...INVALID].map((t) => Buffer.from(t));
   let accepted = 0;
