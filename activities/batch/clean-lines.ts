@@ -164,19 +164,15 @@ export class RejectCounter {
   private readonly counts = new Map<string, number>();
   private total = 0;
 
-  add(reason: string): void {
-    this.total++;
+  add(reason: string, n = 1): void {
+    this.total += n;
     const key = this.counts.has(reason) || this.counts.size < MAX_REASONS ? reason : OTHER_REASONS;
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    this.counts.set(key, (this.counts.get(key) ?? 0) + n);
   }
 
   /** Adds counts made by another counter (a file's, into the day's). */
   addAll(counts: RejectCounts): void {
-    for (const [reason, n] of Object.entries(counts.byReason)) {
-      const key = this.counts.has(reason) || this.counts.size < MAX_REASONS ? reason : OTHER_REASONS;
-      this.counts.set(key, (this.counts.get(key) ?? 0) + n);
-      this.total += n;
-    }
+    for (const [reason, n] of Object.entries(counts.byReason)) this.add(reason, n);
   }
 
   toJSON(): RejectCounts {
