@@ -4,6 +4,7 @@
 import type { z } from 'zod';
 import { parseRawDateTime, RawGeo, RawPin, RawUser } from './raw-records.ts';
 import type { CleanGeo, CleanPin, CleanRecord, CleanUser } from './cleaned-records.ts';
+import { storableText } from './storable-text.ts';
 import type { Entity } from './wire.ts';
 
 export { CLEAN_COLUMNS, CLEAN_SCHEMAS, CleanGeo, CleanPin, CleanUser } from './cleaned-records.ts';
@@ -26,7 +27,7 @@ const FIVE = '5'.charCodeAt(0);
 
 /** The raw schema's refine message: a bad date groups under one reason whichever check catches it. */
 const NOT_A_DATE_TIME = 'not a real date and time';
-/** Unknown keys come from the sender: cap them so a reason stays short. */
+/** Unknown keys come from the sender: cap them so a reason stays short, and make them storable. */
 const MAX_KEY_IN_REASON = 64;
 
 type RawPinData = z.output<typeof RawPin>;
@@ -156,5 +157,5 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
 }
 
 function capKey(key: string): string {
-  return key.length > MAX_KEY_IN_REASON ? `${key.slice(0, MAX_KEY_IN_REASON)}…` : key;
+  return storableText(key.length > MAX_KEY_IN_REASON ? `${key.slice(0, MAX_KEY_IN_REASON)}…` : key);
 }

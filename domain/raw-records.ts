@@ -53,9 +53,15 @@ export function parseRawDateTime(s: string): Date {
 /** Digits, optionally with decimals and a k (thousand) or M (million) suffix, or the placeholder. */
 export const FOLLOWER_COUNT = /^(\d+(\.\d+)?[kM]?|User Info Error)$/;
 
-// PostgreSQL text cannot hold NUL: one such record would fail every load and stall the stream.
+// PostgreSQL text and jsonb hold neither NUL nor a lone UTF-16 surrogate (JSON lets `"\ud800"` through):
+// such a record is refused here, naming its field, instead of failing a load or a micro-batch later.
 const noNul = (s: string) => !s.includes('\0');
-const text = (max: number) => z.string().max(max).refine(noNul, 'contains a NUL character');
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine(noNul, 'contains a NUL character')
+    .refine((s) => s.isWellFormed(), 'is not well-formed Unicode (a lone surrogate)');
 const requiredText = (max: number) => text(max).refine((s) => s.length > 0, 'must not be empty');
 const MAX_IND = 100_000_000;
 

@@ -319,6 +319,12 @@ describe('ingest API: schema acceptance and rejections', () => {
     ['month 13', 'user', user({ date_joined: '2016-13-01 00:00:00' }), 'date_joined'],
     ['empty first_name', 'user', user({ first_name: '' }), 'first_name'],
     ['pin fields on a user', 'user', { ...user(), index: 1 }, 'index'],
+    // What PostgreSQL cannot store (the JSON escapes "\ud800" and "\u0000") never reaches Kafka.
+    ['a lone surrogate in title', 'pin', pin({ title: '\ud800' }), 'title'],
+    ['a lone low surrogate in poster_name', 'pin', pin({ poster_name: 'x\udc00' }), 'poster_name'],
+    ['a NUL in description', 'pin', pin({ description: 'a\u0000b' }), 'description'],
+    ['a lone surrogate in country', 'geo', geo({ country: '\ud83d' }), 'country'],
+    ['a NUL in last_name', 'user', user({ last_name: '\u0000' }), 'last_name'],
   ];
   for (const [name, entity, record, field] of bad) {
     test(`rejects ${name}: 400 naming ${field}`, async () => {

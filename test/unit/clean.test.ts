@@ -489,6 +489,35 @@ describe('rejections name the field and never the value', () => {
     );
   });
 
+  test('text PostgreSQL cannot store: a NUL or a lone surrogate, named by field, in every text column', () => {
+    // As JSON.parse makes them from the escapes `\u0000` and `\ud800` a producer may send.
+    assert.equal(reasonOf(cleanPin({ ...RAW_PIN, title: 'a\u0000b' })), 'title: contains a NUL character');
+    assert.equal(
+      reasonOf(cleanPin({ ...RAW_PIN, title: '\ud800' })),
+      'title: is not well-formed Unicode (a lone surrogate)',
+    );
+    assert.equal(
+      reasonOf(cleanPin({ ...RAW_PIN, description: 'ok \udfff tail' })),
+      'description: is not well-formed Unicode (a lone surrogate)',
+    );
+    assert.equal(
+      reasonOf(cleanGeo({ ...RAW_GEO, country: 'Alb\ud83dania' })),
+      'country: is not well-formed Unicode (a lone surrogate)',
+    );
+    assert.equal(
+      reasonOf(cleanUser({ ...RAW_USER, first_name: '\u0000' })),
+      'first_name: contains a NUL character',
+    );
+    // A surrogate pair is well-formed: an emoji is data.
+    assert.equal(cleaned(cleanPin({ ...RAW_PIN, title: 'Snow ❄️ 😀' })).title, 'Snow ❄️ 😀');
+  });
+
+  test('an unknown key that PostgreSQL could not store is made storable in the reason', () => {
+    const reason = reasonOf(cleanGeo({ ...RAW_GEO, ['k\u0000\ud800']: 1 }));
+    assert.equal(reason, 'k\ufffd\ufffd: unknown field');
+    assert.ok(reason.isWellFormed());
+  });
+
   test('a wrong type for a text field', () => {
     assert.equal(
       reasonOf(cleanPin({ ...RAW_PIN, title: 42 })),
