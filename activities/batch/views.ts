@@ -1,43 +1,17 @@
-// Views: the batch views recomputed over every loaded day, from the SQL files of db/views/, in one
-// transaction so that readers see either the old answers or the new ones. posts.sql runs first;
-// then each `NN_<table>.sql`, in name order, refreshes the table it is named after.
-import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+// Views: the batch views recomputed over every loaded day, from the SQL files of db/views/
+// (infra/views.ts), in one transaction so that readers see either the old answers or the new ones.
 import { Context } from '@temporalio/activity';
 import pg from 'pg';
 import type { Config } from '../../infra/config.ts';
 import { withTransaction, type Pool, type PoolClient } from '../../infra/db.ts';
+import { readViewFiles, type ViewFiles } from '../../infra/views.ts';
 import { currentRun } from './context.ts';
 import { narrowPostgres } from './failures.ts';
 
 const q = pg.escapeIdentifier;
 
-export const VIEWS_DIR = path.resolve(import.meta.dirname, '../../db/views');
-const PRELUDE = 'posts.sql';
-const VIEW_FILE = /^\d{2}[a-z]?_([a-z0-9_]+)\.sql$/;
 /** pg_advisory_xact_lock(class): refreshes of two days finishing together run one after the other. */
 const LOCK_CLASS = 20_261_122;
-
-export interface ViewFile {
-  view: string;
-  file: string;
-  sql: string;
-  sha256: string;
-}
-
-export async function readViewFiles(dir = VIEWS_DIR): Promise<{ prelude: string; views: ViewFile[] }> {
-  const names = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
-  const prelude = await readFile(path.join(dir, PRELUDE), 'utf8');
-  const views: ViewFile[] = [];
-  for (const file of names) {
-    const view = VIEW_FILE.exec(file)?.[1];
-    if (view === undefined) continue;
-    const sql = await readFile(path.join(dir, file), 'utf8');
-    views.push({ view, file, sql, sha256: createHash('sha256').update(sql).digest('hex') });
-  }
-  return { prelude, views };
-}
 
 interface Deps {
   pool: Pool;
@@ -47,7 +21,7 @@ interface Deps {
 async function refresh(
   client: PoolClient,
   config: Deps['config'],
-  files: Awaited<ReturnType<typeof readViewFiles>>,
+  files: ViewFiles,
 ): Promise<Record<string, number>> {
   const views = q(config.BATCH_VIEWS_SCHEMA);
   await client.query('SELECT pg_advisory_xact_lock($1)', [LOCK_CLASS]);

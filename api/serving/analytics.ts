@@ -3,16 +3,19 @@
 //
 // It runs the batch views' own SQL files (db/views/) once more, in a transaction whose temporary
 // tables shadow the batch tables: `pin`, `geo`, `user` hold the batch rows of the loaded days plus
-// the speed rows whose events are newer than the last completed day (those win for their post), and
-// each view table is a temporary copy. One implementation of the views' semantics serves both.
+// the speed rows outside every loaded day's exported offsets, each post's latest event wins by the
+// one rule (domain/latest-event.ts), and each view table is a temporary copy. One implementation of
+// the views' semantics serves both.
 import pg from 'pg';
-import { readViewFiles } from '../../activities/batch/views.ts';
 import { CLEAN_COLUMNS } from '../../domain/clean.ts';
 import { ENTITIES } from '../../domain/wire.ts';
 import { withTransaction, type Pool, type PoolClient } from '../../infra/db.ts';
+import { readViewFiles } from '../../infra/views.ts';
 import type { Sources } from './contract.ts';
 
 const q = pg.escapeIdentifier;
+/** The columns that place an event in Kafka: what the latest-event rule reads. */
+const EVENT_POSITION = ['event_time', 'source_partition', 'source_offset'];
 
 export interface AnalyticsSchemas {
   batch: string;
@@ -68,8 +71,8 @@ async function mergeSources(client: PoolClient, s: AnalyticsSchemas): Promise<vo
           jsonb_array_elements(e.value->'exported'->'partitions') p`,
   );
   for (const entity of ENTITIES) {
-    const cols = CLEAN_COLUMNS[entity].map((c) => q(c)).join(', ');
-    // Speed rows carry dt = infinity so that the views' "latest day wins" picks them for their post.
+    const cols = [...CLEAN_COLUMNS[entity], ...EVENT_POSITION].map((c) => q(c)).join(', ');
+    // Speed rows carry dt = infinity, to be told from batch rows; the latest event wins by the rule.
     await client.query(
       `CREATE TEMP TABLE ${q(entity)} ON COMMIT DROP AS
        SELECT dt, ${cols} FROM ${q(s.batch)}.${q(entity)} WHERE dt IN (SELECT dt FROM loaded_days)
@@ -82,10 +85,11 @@ async function mergeSources(client: PoolClient, s: AnalyticsSchemas): Promise<vo
   }
 }
 
+/** Posts whose latest event came from each layer (after the prelude made latest_pin). */
 async function counts(client: PoolClient): Promise<{ batch: number; speed: number }> {
   const { rows } = await client.query<{ batch: number; speed: number }>(
     `SELECT count(*) FILTER (WHERE dt <> 'infinity')::int AS batch, count(*) FILTER (WHERE dt = 'infinity')::int AS speed
-     FROM (SELECT DISTINCT ON (ind) ind, dt FROM pin ORDER BY ind, dt DESC) p`,
+     FROM latest_pin`,
   );
   return rows[0] ?? { batch: 0, speed: 0 };
 }

@@ -1,18 +1,17 @@
 -- Run first by the views refresh, in the same transaction as every view file, with
--- search_path = <views schema>, <batch schema>. One row per post across all loaded days (the latest
--- day's row wins), with the derived columns the views group by. Dropped at commit.
+-- search_path = <views schema>, <batch schema>, after latest_pin, latest_geo and latest_user were
+-- made (infra/views.ts): one row per post across all loaded days, its latest event by Kafka's order
+-- (domain/latest-event.ts). Here: the derived columns the views group by. Dropped at commit.
 CREATE TEMP TABLE post_pin ON COMMIT DROP AS
-SELECT DISTINCT ON (ind) ind, category, poster_name, follower_count
-FROM pin
-ORDER BY ind, dt DESC;
+SELECT ind, category, poster_name, follower_count
+FROM latest_pin;
 
 CREATE TEMP TABLE post_geo ON COMMIT DROP AS
-SELECT DISTINCT ON (ind) ind, country, extract(year FROM "timestamp" AT TIME ZONE 'UTC')::integer AS post_year
-FROM geo
-ORDER BY ind, dt DESC;
+SELECT ind, country, extract(year FROM "timestamp" AT TIME ZONE 'UTC')::integer AS post_year
+FROM latest_geo;
 
 CREATE TEMP TABLE post_user ON COMMIT DROP AS
-SELECT DISTINCT ON (ind)
+SELECT
   ind,
   user_name,
   age,
@@ -24,5 +23,4 @@ SELECT DISTINCT ON (ind)
     WHEN age BETWEEN 36 AND 50 THEN '36-50'
     WHEN age >= 51 THEN '+50'
   END AS age_group
-FROM "user"
-ORDER BY ind, dt DESC;
+FROM latest_user;
