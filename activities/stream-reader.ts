@@ -2,9 +2,13 @@
 // each worker process owns one consumer in a group of its own (it is assigned every partition),
 // never commits to Kafka, and seeks to the checkpoint PostgreSQL holds whenever its buffered
 // position differs. Any worker can then run any micro-batch of any stream.
+//
+// Offsets may have gaps (transaction markers, aborted transactions, compaction, deleted records): a
+// partition's position advances past what Kafka fetched, never waiting for an offset that will not
+// come, and a read reports, per partition, the offset to go on from.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Batch, Consumer, Kafka } from 'kafkajs';
 
 export interface ReadMessage {
   partition: number;
@@ -23,14 +27,30 @@ export interface ReadRequest {
   signal?: AbortSignal;
 }
 
-/** Messages of one partition buffered from offset `start`, contiguous (offsets have no gaps). */
+export interface ReadResult {
+  messages: ReadMessage[];
+  /** Per partition of the request: the offset after what this read covers (its messages and gaps). */
+  next: Map<number, bigint>;
+}
+
+/** What one partition's buffer holds: the fetched messages from `start`, Kafka's position at `end`. */
 interface PartitionBuffer {
+  /** The offset a read asked for last. */
   start: bigint;
-  messages: KafkaMessage[];
+  /** The offset after the last record Kafka returned from `start` on (control records included). */
+  end: bigint;
+  messages: ReadMessage[];
+  bytes: number;
   paused: boolean;
 }
 
-const MAX_BUFFERED = 50_000;
+/** A partition's buffer is paused above either bound and resumed below half of both. */
+const MAX_BUFFERED_MESSAGES = 50_000;
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** A micro-batch takes up to this many bytes of values per partition (at least one message). */
+const MAX_TAKEN_BYTES = 8 * 1024 * 1024;
+
+const sizeOf = (m: ReadMessage) => (m.value?.length ?? 0) + 64;
 
 export class StreamReader {
   private readonly consumer: Consumer;
@@ -54,6 +74,19 @@ export class StreamReader {
     this.joined = new Promise((resolve) => {
       this.consumer.on(this.consumer.events.GROUP_JOIN, () => resolve());
     });
+    // kafkajs does not hand over a fetch whose records were all control records or aborted ones, but
+    // it moves past them: so must the buffer, or a partition ending in a transaction marker would
+    // show a lag of 1 for ever.
+    this.consumer.on(this.consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0 && payload.firstOffset !== null) {
+        this.skipped(
+          payload.topic,
+          payload.partition,
+          BigInt(payload.firstOffset),
+          BigInt(payload.lastOffset),
+        );
+      }
+    });
   }
 
   async start(): Promise<void> {
@@ -62,7 +95,7 @@ export class StreamReader {
     await this.consumer.run({
       autoCommit: false,
       partitionsConsumedConcurrently: 4,
-      eachBatch: async ({ batch }) => this.onBatch(batch.topic, batch.partition, batch.messages),
+      eachBatch: async ({ batch }) => this.onBatch(batch),
     });
     await this.joined;
   }
@@ -71,14 +104,18 @@ export class StreamReader {
     await this.consumer.disconnect();
   }
 
-  /** Up to maxPerPartition messages per partition from `from`; waits up to maxWaitMs for a first one. */
-  async read(req: ReadRequest): Promise<ReadMessage[]> {
+  /**
+   * Up to maxPerPartition messages per partition from `from`; waits up to maxWaitMs for a first one.
+   * Returns as soon as it has messages, or a partition's position moved past a gap.
+   */
+  async read(req: ReadRequest): Promise<ReadResult> {
     for (const [partition, offset] of req.from) this.position(req.topic, partition, offset);
     const deadline = Date.now() + req.maxWaitMs;
     for (;;) {
       const out = this.take(req);
+      const moved = [...out.next].some(([p, next]) => next !== req.from.get(p));
       const left = deadline - Date.now();
-      if (out.length > 0 || left <= 0 || req.signal?.aborted) return out;
+      if (out.messages.length > 0 || moved || left <= 0 || req.signal?.aborted) return out;
       // Woken by data of any topic: look again until this topic has some or time is up.
       await this.waitForData(left, req.signal);
     }
@@ -92,68 +129,90 @@ export class StreamReader {
   private position(topic: string, partition: number, offset: bigint): void {
     const key = this.key(topic, partition);
     const buf = this.buffers.get(key);
-    if (buf) {
-      const next = buf.start + BigInt(buf.messages.length);
-      if (offset >= buf.start && offset <= next) {
-        buf.messages.splice(0, Number(offset - buf.start));
-        buf.start = offset;
-        this.resumeIfDrained(topic, partition, buf);
-        return;
-      }
+    if (buf && offset >= buf.start && offset <= buf.end) {
+      const drop = buf.messages.findIndex((m) => m.offset >= offset);
+      const dropped = buf.messages.splice(0, drop < 0 ? buf.messages.length : drop);
+      for (const m of dropped) buf.bytes -= sizeOf(m);
+      buf.start = offset;
+      this.resumeIfDrained(topic, partition, buf);
+      return;
     }
-    this.buffers.set(key, { start: offset, messages: [], paused: buf?.paused ?? false });
+    const fresh = { start: offset, end: offset, messages: [], bytes: 0, paused: buf?.paused ?? false };
+    this.buffers.set(key, fresh);
     this.consumer.seek({ topic, partition, offset: offset.toString() });
-    if (buf?.paused) this.resumeIfDrained(topic, partition, this.buffers.get(key)!);
+    this.resumeIfDrained(topic, partition, fresh);
   }
 
-  private take(req: ReadRequest): ReadMessage[] {
-    const out: ReadMessage[] = [];
-    for (const partition of req.from.keys()) {
+  private take(req: ReadRequest): ReadResult {
+    const messages: ReadMessage[] = [];
+    const next = new Map<number, bigint>();
+    for (const [partition, from] of req.from) {
       const buf = this.buffers.get(this.key(req.topic, partition));
-      if (!buf) continue;
-      const n = Math.min(buf.messages.length, req.maxPerPartition);
-      for (let i = 0; i < n; i++) {
-        const m = buf.messages[i]!;
-        out.push({
-          partition,
-          offset: buf.start + BigInt(i),
-          timestamp: Number(m.timestamp),
-          value: m.value,
-        });
+      if (!buf || buf.start !== from) {
+        next.set(partition, from);
+        continue;
       }
+      let bytes = 0;
+      let n = 0;
+      while (n < buf.messages.length && n < req.maxPerPartition && (n === 0 || bytes < MAX_TAKEN_BYTES)) {
+        const m = buf.messages[n]!;
+        bytes += sizeOf(m);
+        messages.push(m);
+        n++;
+      }
+      // All of the buffer taken: the read covers up to Kafka's position, gaps included.
+      next.set(partition, n === buf.messages.length ? buf.end : buf.messages[n - 1]!.offset + 1n);
     }
-    return out;
+    return { messages, next };
   }
 
-  private onBatch(topic: string, partition: number, messages: KafkaMessage[]): void {
+  private onBatch(batch: Batch): void {
+    const { topic, partition } = batch;
     const key = this.key(topic, partition);
+    // Where this fetch started: kafkajs keeps it on the batch, its types leave it out.
+    const fetchedFrom = BigInt((batch as Batch & { fetchedOffset: string }).fetchedOffset);
     let buf = this.buffers.get(key);
     if (!buf) {
       // Not positioned yet: keep what arrives, a read will seek if it wants other offsets.
-      const first = messages[0];
-      if (!first) return;
-      buf = { start: BigInt(first.offset), messages: [], paused: false };
+      buf = { start: fetchedFrom, end: fetchedFrom, messages: [], bytes: 0, paused: false };
       this.buffers.set(key, buf);
     }
-    let next = buf.start + BigInt(buf.messages.length);
-    for (const m of messages) {
-      // Only the next offset extends the buffer: stale fetches from before a seek are dropped.
-      if (BigInt(m.offset) !== next) continue;
-      buf.messages.push(m);
-      next++;
+    // Only a fetch from where the buffer ends extends it: one issued before a seek is stale.
+    if (fetchedFrom !== buf.end) return;
+    for (const m of batch.messages) {
+      const message: ReadMessage = {
+        partition,
+        offset: BigInt(m.offset),
+        timestamp: Number(m.timestamp),
+        value: m.value,
+      };
+      buf.messages.push(message);
+      buf.bytes += sizeOf(message);
     }
-    if (buf.messages.length >= MAX_BUFFERED && !buf.paused) {
-      buf.paused = true;
-      this.consumer.pause([{ topic, partitions: [partition] }]);
-    }
+    buf.end = BigInt(batch.lastOffset()) + 1n;
+    this.pauseIfFull(topic, partition, buf);
     this.notify();
   }
 
+  /** A fetch of `[first, last]` that held no message to hand over (control records, aborted ones). */
+  private skipped(topic: string, partition: number, first: bigint, last: bigint): void {
+    const buf = this.buffers.get(this.key(topic, partition));
+    if (!buf || first !== buf.end) return;
+    buf.end = last + 1n;
+    this.notify();
+  }
+
+  private pauseIfFull(topic: string, partition: number, buf: PartitionBuffer): void {
+    if (buf.paused || (buf.messages.length < MAX_BUFFERED_MESSAGES && buf.bytes < MAX_BUFFERED_BYTES)) return;
+    buf.paused = true;
+    this.consumer.pause([{ topic, partitions: [partition] }]);
+  }
+
   private resumeIfDrained(topic: string, partition: number, buf: PartitionBuffer): void {
-    if (buf.paused && buf.messages.length < MAX_BUFFERED / 2) {
-      buf.paused = false;
-      this.consumer.resume([{ topic, partitions: [partition] }]);
-    }
+    if (!buf.paused) return;
+    if (buf.messages.length >= MAX_BUFFERED_MESSAGES / 2 || buf.bytes >= MAX_BUFFERED_BYTES / 2) return;
+    buf.paused = false;
+    this.consumer.resume([{ topic, partitions: [partition] }]);
   }
 
   private notify(): void {

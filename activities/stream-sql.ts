@@ -3,23 +3,26 @@
 import pg from 'pg';
 import { CLEAN_COLUMNS, type CleanRecord } from '../domain/clean.ts';
 import { CLEAN_SQL_TYPES } from '../domain/clean-sql.ts';
+import { laterEventSql, latestPerPost, type EventPosition } from '../domain/latest-event.ts';
+import { storableText } from '../domain/storable-text.ts';
 import type { Entity } from '../domain/wire.ts';
 import type { PoolClient } from '../infra/db.ts';
 
 const q = pg.escapeIdentifier;
 
-export interface StreamRow<E extends Entity = Entity> {
+export interface StreamRow<E extends Entity = Entity> extends EventPosition {
   record: CleanRecord<E>;
-  eventTime: number;
-  partition: number;
   offset: bigint;
+  /** The message value it was cleaned from: dead-lettered as it is if PostgreSQL refuses the row. */
+  raw: Buffer;
 }
 
 export interface DeadLetter {
   partition: number;
   offset: bigint;
   reason: string;
-  raw: string;
+  /** The message value exactly as Kafka holds it. */
+  raw: Buffer;
   timestamp: number;
 }
 
@@ -28,25 +31,12 @@ export interface Checkpoint {
   nextOffset: bigint;
 }
 
-/** Latest event per post: a batch may hold several events of one `ind`; the upsert takes one. */
+/** A batch may hold several events of one post: the upsert takes its latest (domain/latest-event.ts). */
 export function latestPerInd<E extends Entity>(rows: StreamRow<E>[]): StreamRow<E>[] {
-  const byInd = new Map<number, StreamRow<E>>();
-  for (const row of rows) {
-    const prior = byInd.get(row.record.ind);
-    if (!prior || isNewer(row, prior)) byInd.set(row.record.ind, row);
-  }
-  return [...byInd.values()];
+  return latestPerPost(rows, (r) => r.record.ind);
 }
 
-function isNewer(a: StreamRow, b: StreamRow): boolean {
-  if (a.partition === b.partition) return a.offset > b.offset;
-  return a.eventTime >= b.eventTime;
-}
-
-/**
- * Inserts or overwrites rows by `ind`. The WHERE keeps the newest event: within a partition by
- * offset (Kafka's own order), across partitions (after a repartition) by event time.
- */
+/** Inserts or overwrites rows by `ind`, keeping the post's latest event (domain/latest-event.ts). */
 export async function upsertRows(client: PoolClient, schema: string, entity: Entity, rows: StreamRow[]) {
   if (rows.length === 0) return 0;
   const columns = CLEAN_COLUMNS[entity] as readonly string[];
@@ -61,11 +51,10 @@ export async function upsertRows(client: PoolClient, schema: string, entity: Ent
     INSERT INTO ${table} AS t (${all.map(q).join(', ')}, ingested_at)
     SELECT ${all.map(q).join(', ')}, clock_timestamp() FROM jsonb_to_recordset($1::jsonb) AS r(${recordset})
     ON CONFLICT (ind) DO UPDATE SET ${[...all.slice(1), 'ingested_at'].map((c) => `${q(c)} = excluded.${q(c)}`).join(', ')}
-    WHERE (t.source_partition = excluded.source_partition AND t.source_offset < excluded.source_offset)
-       OR (t.source_partition <> excluded.source_partition AND t.event_time <= excluded.event_time)`;
+    WHERE ${laterEventSql('excluded', 't')}`;
   const payload = rows.map((r) => ({
     ...r.record,
-    event_time: new Date(r.eventTime).toISOString(),
+    event_time: new Date(r.time).toISOString(),
     source_partition: r.partition,
     source_offset: r.offset.toString(),
   }));
@@ -73,6 +62,10 @@ export async function upsertRows(client: PoolClient, schema: string, entity: Ent
   return res.rowCount ?? 0;
 }
 
+/**
+ * Records dead letters once per source offset. The raw value is stored as bytes, so a value that is
+ * not even text PostgreSQL could hold (a NUL, invalid UTF-8) is kept whole; reasons are made storable.
+ */
 export async function insertDeadLetters(
   client: PoolClient,
   schema: string,
@@ -81,19 +74,21 @@ export async function insertDeadLetters(
   dead: DeadLetter[],
 ) {
   if (dead.length === 0) return;
-  const payload = dead.map((d) => ({
-    partition: d.partition,
-    offset: d.offset.toString(),
-    reason: d.reason,
-    raw: d.raw,
-    kafka_timestamp: new Date(d.timestamp).toISOString(),
-  }));
   await client.query(
     `INSERT INTO ${q(schema)}.dead_letters (topic, partition, "offset", stream, reason, raw, kafka_timestamp)
      SELECT $1, partition, "offset", $2, reason, raw, kafka_timestamp
-     FROM jsonb_to_recordset($3::jsonb) AS r(partition integer, "offset" bigint, reason text, raw text, kafka_timestamp timestamptz)
+     FROM unnest($3::integer[], $4::bigint[], $5::text[], $6::bytea[], $7::timestamptz[])
+       AS r(partition, "offset", reason, raw, kafka_timestamp)
      ON CONFLICT DO NOTHING`,
-    [topic, stream, JSON.stringify(payload)],
+    [
+      topic,
+      stream,
+      dead.map((d) => d.partition),
+      dead.map((d) => d.offset.toString()),
+      dead.map((d) => storableText(d.reason)),
+      dead.map((d) => d.raw),
+      dead.map((d) => new Date(d.timestamp).toISOString()),
+    ],
   );
 }
 

@@ -7,7 +7,8 @@ import type { Admin, Producer } from 'kafkajs';
 import pg from 'pg';
 import { cleanRecord } from '../domain/clean.ts';
 import type { Entity } from '../domain/wire.ts';
-import { withTransaction, type Pool } from '../infra/db.ts';
+import { storableText } from '../domain/storable-text.ts';
+import { applyIsolating, describeDataError, withTransaction, type Pool } from '../infra/db.ts';
 import { against } from './errors.ts';
 import type { ReadMessage, StreamReader } from './stream-reader.ts';
 import {
@@ -96,6 +97,23 @@ export function createStreamActivities(deps: Deps) {
 }
 
 async function microBatch(deps: Deps, input: MicroBatchInput): Promise<MicroBatchResult> {
+  const ctx = Context.current();
+  // Heartbeats on a timer, not per stage: an idle read may wait up to STREAM_MAX_WAIT_MS, longer than
+  // the heartbeat timeout (the SDK sends at most one per 80% of it).
+  let stage = 'start';
+  const beat = setInterval(() => ctx.heartbeat({ stage }), 1_000);
+  try {
+    return await microBatchSteps(deps, input, (s) => (stage = s));
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+async function microBatchSteps(
+  deps: Deps,
+  input: MicroBatchInput,
+  setStage: (stage: string) => void,
+): Promise<MicroBatchResult> {
   const started = Date.now();
   const { pool, admin, reader } = deps;
   const { stream, topic, schema } = input;
@@ -108,49 +126,39 @@ async function microBatch(deps: Deps, input: MicroBatchInput): Promise<MicroBatc
     return readCheckpoints(pool, schema, stream, topic);
   });
   const skipped = await against('postgres', () => skipExpired(pool, input, from, watermarks));
-  const messages = await reader.read({
+  setStage('read');
+  const { messages, next } = await reader.read({
     topic,
     from,
     maxPerPartition: input.maxRecordsPerPartition,
     maxWaitMs: input.maxWaitMs,
     signal: ctx.cancellationSignal,
   });
-  ctx.heartbeat({ stage: 'read', records: messages.length });
-
+  setStage('clean');
   const { rows, dead } = cleanAll(input.entity, messages);
-  if (dead.length > 0) await against('kafka', () => sendDeadLetters(deps.producer, input, dead));
-
-  const taken = countPerPartition(messages);
-  const high = new Map(watermarks.map((w) => [w.partition, BigInt(w.high)]));
-  const updates = [...from].map(([partition, offset]) => {
-    const applied = taken.get(partition) ?? 0;
-    const next = offset + BigInt(applied);
-    return {
-      partition,
-      nextOffset: next,
-      applied,
-      dead: dead.filter((d) => d.partition === partition).length,
-      highWatermark: maxBig(high.get(partition) ?? next, next),
-    };
-  });
-  const { upserted, totals } = await against('postgres', () =>
-    commit(pool, input, from, rows, dead, updates),
+  setStage('commit');
+  const { upserted, totals, deadLetters } = await against('postgres', () =>
+    commit(deps, input, { from, next, messages, rows, dead }),
   );
 
   const committed = Date.now();
-  const partitions = updates.map((u) => ({
-    partition: u.partition,
-    nextOffset: u.nextOffset.toString(),
-    highWatermark: u.highWatermark.toString(),
-    lag: Number(u.highWatermark - u.nextOffset),
-  }));
+  const high = new Map(watermarks.map((w) => [w.partition, BigInt(w.high)]));
+  const partitions = [...next].map(([partition, nextOffset]) => {
+    const highWatermark = maxBig(high.get(partition) ?? nextOffset, nextOffset);
+    return {
+      partition,
+      nextOffset: nextOffset.toString(),
+      highWatermark: highWatermark.toString(),
+      lag: Number(highWatermark - nextOffset),
+    };
+  });
   const times = messages.map((m) => m.timestamp);
   return {
     read: messages.length,
     skippedByRetention: skipped,
     upserted,
     totals,
-    deadLettered: dead.length,
+    deadLettered: deadLetters,
     partitions,
     newestRecordTime: times.length ? Math.max(...times) : null,
     maxFreshnessMs: times.length ? committed - Math.min(...times) : null,
@@ -158,19 +166,30 @@ async function microBatch(deps: Deps, input: MicroBatchInput): Promise<MicroBatc
   };
 }
 
-/** The one transaction: only if the checkpoint still holds `from`, apply the rows and move it on. */
+interface BatchContent {
+  from: Map<number, bigint>;
+  /** Per partition, the offset after what the batch read (gaps included). */
+  next: Map<number, bigint>;
+  messages: ReadMessage[];
+  rows: StreamRow[];
+  dead: DeadLetter[];
+}
+
+/**
+ * The one transaction: only if the checkpoint still holds `from`, apply the rows, dead-letter what
+ * cleaning or PostgreSQL refused, and move the checkpoint on. A row PostgreSQL refuses for its data
+ * (SQLSTATE 22, 23) is set apart (applyIsolating) and dead-lettered: one bad record never blocks the
+ * partition behind it. Dead letters reach Kafka before the commit: at least once.
+ */
 function commit(
-  pool: Pool,
+  deps: Deps,
   input: MicroBatchInput,
-  from: Map<number, bigint>,
-  rows: StreamRow[],
-  dead: DeadLetter[],
-  updates: CheckpointUpdate[],
-): Promise<{ upserted: number; totals: StreamTotals }> {
+  batch: BatchContent,
+): Promise<{ upserted: number; totals: StreamTotals; deadLetters: number }> {
   const { stream, topic, schema } = input;
-  return withTransaction(pool, async (client) => {
+  return withTransaction(deps.pool, async (client) => {
     const locked = await readCheckpoints(client, schema, stream, topic, true);
-    for (const [partition, offset] of from) {
+    for (const [partition, offset] of batch.from) {
       if (locked.get(partition) !== offset) {
         throw ApplicationFailure.retryable(
           `checkpoint of ${topic}/${partition} moved from ${offset} to ${locked.get(partition)} (another attempt committed); re-reading`,
@@ -178,10 +197,34 @@ function commit(
         );
       }
     }
-    const upserted = await upsertRows(client, schema, input.entity, latestPerInd(rows));
-    await insertDeadLetters(client, schema, stream, topic, dead);
+    const { applied, refused } = await applyIsolating(client, latestPerInd(batch.rows), (rows) =>
+      upsertRows(client, schema, input.entity, rows),
+    );
+    const dead = [
+      ...batch.dead,
+      ...refused.map(({ item, error }) => ({
+        partition: item.partition,
+        offset: item.offset,
+        reason: describeDataError(error),
+        raw: item.raw,
+        timestamp: item.time,
+      })),
+    ];
+    if (dead.length > 0) {
+      await against('kafka', () => sendDeadLetters(deps.producer, input, dead));
+      await insertDeadLetters(client, schema, stream, topic, dead);
+    }
+    const taken = countPerPartition(batch.messages);
+    const deadPer = countPerPartition(dead);
+    const updates: CheckpointUpdate[] = [...batch.next].map(([partition, nextOffset]) => ({
+      partition,
+      nextOffset,
+      applied: taken.get(partition) ?? 0,
+      dead: deadPer.get(partition) ?? 0,
+      highWatermark: nextOffset,
+    }));
     const totals = await advanceCheckpoints(client, schema, stream, topic, updates);
-    return { upserted, totals };
+    return { upserted: applied, totals, deadLetters: dead.length };
   });
 }
 
@@ -220,14 +263,14 @@ function cleanAll(entity: Entity, messages: ReadMessage[]): { rows: StreamRow[];
   const rows: StreamRow[] = [];
   const dead: DeadLetter[] = [];
   for (const m of messages) {
-    const raw = m.value?.toString('utf8') ?? '';
-    const parsed = parseJson(raw);
+    const raw = m.value ?? EMPTY;
+    const parsed = parseJson(raw.toString('utf8'));
     const result = parsed.ok
       ? cleanRecord(entity, parsed.value)
       : { ok: false as const, reason: parsed.reason };
-    if (result.ok) {
-      rows.push({ record: result.record, eventTime: m.timestamp, partition: m.partition, offset: m.offset });
-    } else {
+    const position = { partition: m.partition, offset: m.offset, time: m.timestamp };
+    if (result.ok) rows.push({ ...position, record: result.record, raw });
+    else
       dead.push({
         partition: m.partition,
         offset: m.offset,
@@ -235,10 +278,11 @@ function cleanAll(entity: Entity, messages: ReadMessage[]): { rows: StreamRow[];
         raw,
         timestamp: m.timestamp,
       });
-    }
   }
   return { rows, dead };
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function parseJson(raw: string): { ok: true; value: unknown } | { ok: false; reason: string } {
   try {
@@ -248,6 +292,12 @@ function parseJson(raw: string): { ok: true; value: unknown } | { ok: false; rea
   }
 }
 
+/**
+ * A dead letter's value, cut to what any topic with Kafka's default limits takes (1 MiB a message):
+ * a record too large for the dead-letter topic must not stop the stream. PostgreSQL keeps it whole.
+ */
+const MAX_DEAD_LETTER_VALUE = 900 * 1024;
+
 /** At least once: a retried batch may send a dead letter twice; its key names the source record. */
 async function sendDeadLetters(producer: Producer, input: MicroBatchInput, dead: DeadLetter[]) {
   await producer.send({
@@ -255,22 +305,23 @@ async function sendDeadLetters(producer: Producer, input: MicroBatchInput, dead:
     acks: -1,
     messages: dead.map((d) => ({
       key: `${input.topic}/${d.partition}/${d.offset}`,
-      value: d.raw,
+      value: d.raw.length > MAX_DEAD_LETTER_VALUE ? d.raw.subarray(0, MAX_DEAD_LETTER_VALUE) : d.raw,
       headers: {
-        reason: d.reason,
+        reason: storableText(d.reason),
         'source-topic': input.topic,
         'source-partition': String(d.partition),
         'source-offset': d.offset.toString(),
         'source-timestamp': String(d.timestamp),
         stream: input.stream,
+        ...(d.raw.length > MAX_DEAD_LETTER_VALUE ? { 'truncated-from-bytes': String(d.raw.length) } : {}),
       },
     })),
   });
 }
 
-function countPerPartition(messages: { partition: number }[]): Map<number, number> {
+function countPerPartition(items: { partition: number }[]): Map<number, number> {
   const counts = new Map<number, number>();
-  for (const m of messages) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
+  for (const m of items) counts.set(m.partition, (counts.get(m.partition) ?? 0) + 1);
   return counts;
 }
 

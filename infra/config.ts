@@ -57,6 +57,8 @@ export const ConfigSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
     .default('postgres://pinpipe:pinpipe@localhost:5432/pinpipe'),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  // The longest one SQL statement may run; a connection that stops answering fails after it too.
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
 
   PIPELINE_TASK_QUEUE: z.string().min(1).default('pinterest-pipeline'),
   STREAM_SCHEMA: z
@@ -94,6 +96,11 @@ export const ConfigSchema = z.object({
     .default('batch_views'),
   // The daily Schedule the workers register (one per deployment sharing a namespace).
   BATCH_SCHEDULE_ID: z.string().min(1).default('batch-daily'),
+  // A day's workflow id is `${BATCH_ID_PREFIX}batch-<day>`: one run per day whoever starts it.
+  BATCH_ID_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9_.-]+-)?$/, 'empty, or letters, digits, "_", "." or "-" ending in "-"')
+    .default(''),
 
   API_PORT: port.default(8000),
   // The local stack's throwaway key; a deployment sets its own, or "" to turn the check off.

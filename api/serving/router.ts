@@ -2,10 +2,10 @@
 // and the pipeline's own state. Answers follow api/serving/contract.ts.
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { isPostgresOutage } from '../../activities/errors.ts';
+import { isPostgresOutage } from '../../infra/db.ts';
 import { StoreUnavailableError, ValidationError } from '../errors.ts';
 import type { AnalyticsSnapshot } from './analytics.ts';
-import { temporalGrpcStatus } from './pipeline.ts';
+import { temporalGrpcStatus } from '../../infra/stream-status.ts';
 import type {
   AgeGroupsAnswer,
   CategoryCount,
