@@ -23,6 +23,17 @@ export function allTopics(prefix: string): string[] {
   return [...ENTITIES.map((e) => entityTopic(prefix, e)), deadLetterTopic(prefix)];
 }
 
+/**
+ * The topic settings the pipeline relies on, applied by `npm run setup` to the entity and dead-letter
+ * topics. A record timestamped far in the future (a producer's clock) would move every later day's
+ * offsets to it and empty those days: the broker refuses timestamps more than an hour ahead
+ * (KIP-937). Records may still be stamped in the past: a replay of old events lands in its day.
+ */
+export const MAX_FUTURE_TIMESTAMP_MS = 3_600_000;
+export const TOPIC_CONFIG: Readonly<Record<string, string>> = {
+  'message.timestamp.after.max.ms': String(MAX_FUTURE_TIMESTAMP_MS),
+};
+
 export const TASK_QUEUES = {
   /** Activities any worker can run: export, load, views, micro-batches. */
   pipeline: 'pinterest-pipeline',
@@ -33,4 +44,6 @@ export const SEARCH_ATTRIBUTES = {
   batchOutcome: defineSearchAttributeKey('BatchOutcome', SearchAttributeType.KEYWORD),
   streamName: defineSearchAttributeKey('StreamName', SearchAttributeType.KEYWORD),
   streamPaused: defineSearchAttributeKey('StreamPaused', SearchAttributeType.BOOL),
+  /** True while the stream's micro-batches fail: `StreamRetrying = true` lists stuck streams in the UI. */
+  streamRetrying: defineSearchAttributeKey('StreamRetrying', SearchAttributeType.BOOL),
 } as const;

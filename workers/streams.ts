@@ -1,6 +1,6 @@
 // Starting the speed layer's streams: the workflow input each stream gets from the configuration.
 import type { Client } from '@temporalio/client';
-import { streamName, streamWorkflowId } from '../domain/stream-wire.ts';
+import { startSignal, streamName, streamWorkflowId } from '../domain/stream-wire.ts';
 import { deadLetterTopic, entityTopic, SEARCH_ATTRIBUTES, type Entity } from '../domain/wire.ts';
 import type { Config } from '../infra/config.ts';
 import { stream, type StreamInput } from '../workflows/stream.ts';
@@ -19,15 +19,21 @@ export function streamInput(config: Config, entity: Entity): StreamInput {
   };
 }
 
+/**
+ * Starts the stream, or keeps the running one: signal-with-start sends `start`, which withdraws a stop
+ * that no worker has taken yet, so a stream just started is never ended by an older stop.
+ */
 export async function startStream(client: Client, config: Config, input: StreamInput) {
-  return client.workflow.start(stream, {
+  return client.workflow.signalWithStart(stream, {
     workflowId: streamWorkflowId(input.stream),
     taskQueue: config.PIPELINE_TASK_QUEUE,
     args: [input],
-    workflowIdConflictPolicy: 'USE_EXISTING',
+    signal: startSignal,
+    signalArgs: [],
     typedSearchAttributes: [
       { key: SEARCH_ATTRIBUTES.streamName, value: input.stream },
       { key: SEARCH_ATTRIBUTES.streamPaused, value: false },
+      { key: SEARCH_ATTRIBUTES.streamRetrying, value: false },
     ],
     memo: { entity: input.entity, topic: input.topic, schema: input.schema },
   });

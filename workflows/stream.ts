@@ -1,9 +1,12 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   proxyActivities,
   setHandler,
+  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -11,8 +14,10 @@ import type { MicroBatchResult, StreamActivities } from '../activities/stream.ts
 import {
   pauseSignal,
   resumeSignal,
+  startSignal,
   statusQuery,
   stopSignal,
+  type StreamRetrying,
   type StreamStatus,
 } from '../domain/stream-wire.ts';
 import { SEARCH_ATTRIBUTES, type Entity } from '../domain/wire.ts';
@@ -30,8 +35,10 @@ export interface StreamInput {
   idleBackoffMs: { initial: number; max: number };
   /** Continue as new after this many micro-batches, even if the server does not suggest it yet. */
   maxBatchesPerRun: number;
-  /** Heartbeat timeout of a micro-batch; it must exceed maxWaitMs. Default 10 s. */
+  /** Heartbeat timeout of a micro-batch: how soon a lost worker is noticed. Default 10 s. */
   heartbeatTimeoutMs?: number;
+  /** Back-off between failed micro-batches. Default 1 s doubling to 30 s. */
+  retryBackoffMs?: { initial: number; max: number };
   /** Carried across continue-as-new. */
   carried?: Carried;
 }
@@ -43,20 +50,20 @@ interface Carried {
   lastBatch: StreamStatus['lastBatch'];
   newestRecordTime: number | null;
   generation: number;
+  retrying?: StreamRetrying | null;
 }
+
+const RETRY_BACKOFF_MS = { initial: 1_000, max: 30_000 };
 
 function microBatchActivity(heartbeatTimeoutMs: number) {
   return proxyActivities<StreamActivities>({
     startToCloseTimeout: '2 minutes',
     // A worker that dies mid-batch is noticed this fast, and the batch retried on another one.
     heartbeatTimeout: heartbeatTimeoutMs,
-    // PostgreSQL or Kafka down: retry with back-off until they return, visibly, never give up.
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '30 seconds',
-      nonRetryableErrorTypes: ['InvalidStreamInput'],
-    },
+    // Each failed attempt comes back to the workflow, which retries it itself with back-off: so the
+    // status query, the dashboard and the StreamRetrying search attribute show a failing stream (an
+    // outage, a lost worker) from its first failure, and pause and stop still work meanwhile.
+    retry: { maximumAttempts: 1 },
   }).runMicroBatch;
 }
 
@@ -70,16 +77,18 @@ export async function stream(input: StreamInput): Promise<StreamStatus> {
     newestRecordTime: null,
     generation: 0,
   };
+  let retrying = c.retrying ?? null;
   let stopping = false;
   let idle = 0;
   let inFlight = false;
   const runMicroBatch = microBatchActivity(input.heartbeatTimeoutMs ?? 10_000);
+  const retryBackoff = input.retryBackoffMs ?? RETRY_BACKOFF_MS;
 
   const status = (): StreamStatus => ({
     stream: input.stream,
     entity: input.entity,
     topic: input.topic,
-    // Pause and stop take effect once the micro-batch in flight has committed.
+    // Pause and stop take effect once the micro-batch in flight has ended.
     state: stopping
       ? inFlight
         ? 'stopping'
@@ -88,19 +97,28 @@ export async function stream(input: StreamInput): Promise<StreamStatus> {
         ? inFlight
           ? 'pausing'
           : 'paused'
-        : idle > 0
-          ? 'idle'
-          : 'running',
+        : retrying
+          ? 'retrying'
+          : idle > 0
+            ? 'idle'
+            : 'running',
     totals: c.totals,
     partitions: c.partitions,
     lag: c.partitions.reduce((n, p) => n + p.lag, 0),
     lastBatch: c.lastBatch,
     newestRecordTime: c.newestRecordTime,
     generation: c.generation,
+    retrying,
   });
   const setPaused = (paused: boolean) => {
     c.paused = paused;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.streamPaused, value: paused }]);
+  };
+  const setRetrying = (next: StreamRetrying | null) => {
+    if ((next === null) !== (retrying === null)) {
+      upsertSearchAttributes([{ key: SEARCH_ATTRIBUTES.streamRetrying, value: next !== null }]);
+    }
+    retrying = next;
   };
   setHandler(statusQuery, status);
   setHandler(pauseSignal, () => setPaused(true));
@@ -108,29 +126,59 @@ export async function stream(input: StreamInput): Promise<StreamStatus> {
   setHandler(stopSignal, () => {
     stopping = true;
   });
+  setHandler(startSignal, () => {
+    stopping = false;
+  });
   upsertSearchAttributes([
     { key: SEARCH_ATTRIBUTES.streamName, value: input.stream },
     { key: SEARCH_ATTRIBUTES.streamPaused, value: c.paused },
+    { key: SEARCH_ATTRIBUTES.streamRetrying, value: retrying !== null },
   ]);
 
-  for (let batches = 0; !stopping;) {
+  for (let batches = 0; ;) {
+    if (stopping) {
+      // A start signal that arrives with the stop withdraws it.
+      await condition(allHandlersFinished);
+      if (stopping) return { ...status(), state: 'stopped' };
+      continue;
+    }
     if (c.paused) {
       await condition(() => !c.paused || stopping);
       continue;
     }
     if (batches >= input.maxBatchesPerRun || workflowInfo().continueAsNewSuggested) break;
     inFlight = true;
-    const result = await runMicroBatch({
-      stream: input.stream,
-      entity: input.entity,
-      topic: input.topic,
-      deadLetterTopic: input.deadLetterTopic,
-      schema: input.schema,
-      maxRecordsPerPartition: input.maxRecordsPerPartition,
-      maxWaitMs: input.maxWaitMs,
-    });
+    let result: MicroBatchResult;
+    try {
+      result = await runMicroBatch({
+        stream: input.stream,
+        entity: input.entity,
+        topic: input.topic,
+        deadLetterTopic: input.deadLetterTopic,
+        schema: input.schema,
+        maxRecordsPerPartition: input.maxRecordsPerPartition,
+        maxWaitMs: input.maxWaitMs,
+      });
+    } catch (err) {
+      inFlight = false;
+      batches++;
+      if (isPermanent(err)) throw err;
+      const attempts = (retrying?.attempts ?? 0) + 1;
+      const wait = Math.min(retryBackoff.initial * 2 ** (attempts - 1), retryBackoff.max);
+      setRetrying({
+        attempts,
+        since: retrying?.since ?? Date.now(),
+        lastFailure: { ...describeFailure(err), at: Date.now() },
+        nextAttemptAt: Date.now() + wait,
+      });
+      // A timer, cut short by pause or stop.
+      await condition(() => stopping || c.paused, wait);
+      if (retrying) retrying.nextAttemptAt = null;
+      continue;
+    }
     inFlight = false;
     batches++;
+    setRetrying(null);
     record(c, result);
     if (result.read > 0) {
       idle = 0;
@@ -138,13 +186,40 @@ export async function stream(input: StreamInput): Promise<StreamStatus> {
     }
     idle++;
     const backoff = Math.min(input.idleBackoffMs.initial * 2 ** (idle - 1), input.idleBackoffMs.max);
-    // A timer, cut short by pause or stop.
     await condition(() => stopping || c.paused, backoff);
   }
 
-  if (stopping) return { ...status(), state: 'stopped' };
   await condition(allHandlersFinished);
-  return continueAsNew<typeof stream>({ ...input, carried: { ...c, generation: c.generation + 1 } });
+  return continueAsNew<typeof stream>({
+    ...input,
+    carried: { ...c, retrying, generation: c.generation + 1 },
+  });
+}
+
+/** A micro-batch that failed with a non-retryable failure (a bad stream input) ends the stream. */
+function isPermanent(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.nonRetryable === true
+  );
+}
+
+/** The failure's type (PostgresUnavailable, a heartbeat timeout: the worker was lost) and its innermost message. */
+function describeFailure(err: unknown): { type: string; message: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  let type = 'Error';
+  if (cause instanceof ApplicationFailure && cause.type) type = cause.type;
+  // HEARTBEAT → HeartbeatTimeout: the worker running the batch died or hung.
+  else if (cause instanceof TimeoutFailure) type = `${pascal(cause.timeoutType ?? '')}Timeout`;
+  else if (cause instanceof Error) type = cause.name;
+  let inner: unknown = cause;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  return { type, message: inner instanceof Error ? inner.message : String(inner) };
+}
+
+function pascal(name: string): string {
+  return name.toLowerCase().replace(/(?:^|_)([a-z])/g, (_, ch: string) => ch.toUpperCase());
 }
 
 function record(c: Carried, r: MicroBatchResult): void {

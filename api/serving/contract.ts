@@ -65,8 +65,21 @@ export interface PipelineStatus {
   streams: {
     stream: string;
     entity: string;
+    /** running, idle, retrying, pausing, paused, stopping, stopped, not running, not answering. */
     state: string;
-    lag: number;
+    /** Records in Kafka not yet applied, against Kafka's current high watermarks; null if unknown. */
+    lag: number | null;
+    /** Why the lag could not be measured (Kafka or PostgreSQL down): `partitions` are then the last batch's. */
+    lagError?: string;
+    /** Set while micro-batches fail: attempts in a row, since when, the last failure. */
+    retrying: {
+      attempts: number;
+      since: number;
+      lastFailure: { type: string; message: string; at: number };
+      nextAttemptAt: number | null;
+    } | null;
+    /** Signals no worker has taken yet (a stop sent while none ran), when state is 'not answering'. */
+    pendingSignals?: string[];
     read: number;
     deadLettered: number;
     freshnessMs: number | null;
@@ -84,6 +97,8 @@ export interface PipelineStatus {
     recordsCleaned: number | null;
     recordsRejected: number | null;
     finishedAt: string | null;
+    /** Why the day's latest run failed, when it did (a succeeded day keeps its rows and status). */
+    lastFailure: string | null;
     url: string;
   }[];
   schedule: { id: string; paused: boolean; nextRuns: string[]; url: string } | null;

@@ -6,6 +6,8 @@ import type { Router } from 'express';
 import type { Config } from '../../infra/config.ts';
 import { createPool } from '../../infra/db.ts';
 import type { Logger } from '../../infra/logger.ts';
+import { lazyAdmin } from '../../infra/stream-status.ts';
+import { createIngestKafka } from '../kafka-client.ts';
 import { cachedSnapshots, computeSnapshot } from './analytics.ts';
 import { createPipelineStatus } from './pipeline.ts';
 import { createServingRouter } from './router.ts';
@@ -22,6 +24,9 @@ export type ServingConfig = Pick<
   | 'BATCH_SCHEDULE_ID'
   | 'BATCH_SCHEMA'
   | 'BATCH_VIEWS_SCHEMA'
+  | 'KAFKA_BROKERS'
+  | 'KAFKA_CLIENT_ID'
+  | 'KAFKA_TOPIC_PREFIX'
 >;
 
 /** How old an analytics answer may be: dashboards refreshing every few seconds share one query. */
@@ -40,6 +45,8 @@ export function createServing(
   const pool = createPool(config, log);
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  // Its own client with the ingest API's short timeouts: a status answer never waits on a dead broker.
+  const kafka = lazyAdmin(createIngestKafka(config, log));
   const schemas = {
     batch: config.BATCH_SCHEMA,
     batchViews: config.BATCH_VIEWS_SCHEMA,
@@ -48,6 +55,8 @@ export function createServing(
   const pipeline = createPipelineStatus({
     pool,
     temporal,
+    kafkaAdmin: kafka.admin,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
     namespace: config.TEMPORAL_NAMESPACE,
     uiUrl: config.TEMPORAL_UI_URL,
     streamIdPrefix: config.STREAM_ID_PREFIX,
@@ -63,6 +72,7 @@ export function createServing(
   return {
     router,
     async close() {
+      await kafka.close().catch(() => undefined);
       await connection.close();
       await pool.end();
     },

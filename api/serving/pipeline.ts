@@ -1,25 +1,28 @@
 // The pipeline's own state for the serving layer: streams (their status query), recent batch days,
 // the daily Schedule, the ingest rate, and links into the Temporal UI.
-import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import type { Admin } from 'kafkajs';
 import pg from 'pg';
-import { statusQuery, streamName, streamWorkflowId } from '../../domain/stream-wire.ts';
-import { ENTITIES, type Entity } from '../../domain/wire.ts';
+import { streamName, streamWorkflowId } from '../../domain/stream-wire.ts';
+import { ENTITIES, entityTopic, type Entity } from '../../domain/wire.ts';
 import type { Pool } from '../../infra/db.ts';
+import { readStreamStatus } from '../../infra/stream-status.ts';
 import { scheduleUrl, workflowUrl } from '../../infra/temporal.ts';
 import type { PipelineStatus, PostsPerMinuteAnswer } from './contract.ts';
 
 const q = pg.escapeIdentifier;
 
-/** How long a stream's status query may take before the stream is shown as not answering. */
-const STREAM_QUERY_DEADLINE_MS = 2_000;
-
 export interface PipelineDeps {
   pool: Pool;
   temporal: Client;
+  /** For the streams' lag against Kafka's current high watermarks. */
+  kafkaAdmin: () => Promise<Admin>;
   namespace: string;
   uiUrl: string;
   /** STREAM_ID_PREFIX: the streams' workflow ids are `${prefix}stream-<entity>`. */
   streamIdPrefix: string;
+  /** KAFKA_TOPIC_PREFIX: the topics the streams read. */
+  topicPrefix: string;
   /** BATCH_SCHEDULE_ID: the daily Schedule the workers of this deployment register. */
   scheduleId: string;
   schemas: { batch: string; speed: string };
@@ -27,67 +30,37 @@ export interface PipelineDeps {
   recordsProduced: () => Promise<number>;
 }
 
-/** "Failed to query Workflow: 4 DEADLINE_EXCEEDED: …": the SDK's message says little without its causes. */
-function causes(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e instanceof Error && parts.length < 4; e = e.cause) parts.push(e.message);
-  return parts.length ? parts.join(': ') : String(err);
-}
-
-/** The gRPC status of a @temporalio/client ServiceError (14 UNAVAILABLE, 4 DEADLINE_EXCEEDED, …). */
-export function temporalGrpcStatus(err: unknown): number | undefined {
-  const e = err as { name?: unknown; code?: unknown; cause?: { code?: unknown } };
-  const code = e.cause?.code ?? e.code;
-  return e.name === 'ServiceError' && typeof code === 'number' ? code : undefined;
-}
-
 type StreamRow = PipelineStatus['streams'][number];
 
-/** The three streams' queries side by side: a worker-less wait costs one deadline, not three. */
+/** The three streams side by side: a worker-less wait costs one deadline, not three. */
 function streams(deps: PipelineDeps): Promise<StreamRow[]> {
   return Promise.all(ENTITIES.map((entity) => streamStatus(deps, entity)));
 }
 
 async function streamStatus(deps: PipelineDeps, entity: Entity): Promise<StreamRow> {
-  const id = streamWorkflowId(streamName(entity, deps.streamIdPrefix));
-  const url = workflowUrl(deps.uiUrl, deps.namespace, id);
-  try {
-    // A query waits for a worker to answer it: with none running it would hang the whole answer.
-    const s = await deps.temporal.withDeadline(Date.now() + STREAM_QUERY_DEADLINE_MS, () =>
-      deps.temporal.workflow.getHandle(id).query(statusQuery),
-    );
-    return {
-      stream: s.stream,
-      entity,
-      state: s.state,
-      lag: s.lag,
-      read: s.totals.read,
-      deadLettered: s.totals.deadLettered,
-      freshnessMs: s.lastBatch?.maxFreshnessMs ?? null,
-      lastBatchMs: s.lastBatch?.durationMs ?? null,
-      partitions: s.partitions,
-      url,
-    };
-  } catch (err) {
-    const message = causes(err);
-    const notRunning = err instanceof WorkflowNotFoundError || /not found|closed/i.test(message);
-    // Temporal itself unreachable fails the whole answer (503); one stream that does not answer its
-    // query (no worker, a failing workflow task) is shown as such beside the others.
-    if (!notRunning && temporalGrpcStatus(err) === 14) throw err; // Temporal UNAVAILABLE
-    return {
-      stream: id,
-      entity,
-      state: notRunning ? 'not running' : 'not answering',
-      ...(notRunning ? {} : { error: message }),
-      lag: 0,
-      read: 0,
-      deadLettered: 0,
-      freshnessMs: null,
-      lastBatchMs: null,
-      partitions: [],
-      url,
-    };
-  }
+  const stream = streamName(entity, deps.streamIdPrefix);
+  const id = streamWorkflowId(stream);
+  const v = await readStreamStatus(
+    { temporal: deps.temporal, pool: deps.pool, admin: deps.kafkaAdmin, schema: deps.schemas.speed },
+    { stream, entity, topic: entityTopic(deps.topicPrefix, entity), workflowId: id },
+  );
+  const s = v.status;
+  return {
+    stream: id,
+    entity,
+    state: v.state,
+    ...(v.error === undefined ? {} : { error: v.error }),
+    ...(v.pendingSignals === undefined ? {} : { pendingSignals: v.pendingSignals }),
+    lag: v.lag,
+    ...(v.lagError === undefined ? {} : { lagError: v.lagError }),
+    read: s?.totals.read ?? 0,
+    deadLettered: s?.totals.deadLettered ?? 0,
+    freshnessMs: s?.lastBatch?.maxFreshnessMs ?? null,
+    lastBatchMs: s?.lastBatch?.durationMs ?? null,
+    retrying: s?.retrying ?? null,
+    partitions: v.partitions,
+    url: workflowUrl(deps.uiUrl, deps.namespace, id),
+  };
 }
 
 async function batchDays(deps: PipelineDeps): Promise<PipelineStatus['batchDays']> {
@@ -100,9 +73,10 @@ async function batchDays(deps: PipelineDeps): Promise<PipelineStatus['batchDays'
     records_cleaned: string | null;
     records_rejected: string | null;
     finished_at: Date | null;
+    last_failure: { error?: string; at?: string } | null;
   }>(
     `SELECT to_char(dt, 'YYYY-MM-DD') AS dt, status, workflow_id, run_id, records_exported, records_cleaned,
-            records_rejected, finished_at
+            records_rejected, finished_at, last_failure
      FROM ${q(deps.schemas.batch)}.days ORDER BY dt DESC LIMIT 14`,
   );
   const num = (v: string | null) => (v === null ? null : Number(v));
@@ -113,6 +87,7 @@ async function batchDays(deps: PipelineDeps): Promise<PipelineStatus['batchDays'
     recordsCleaned: num(r.records_cleaned),
     recordsRejected: num(r.records_rejected),
     finishedAt: r.finished_at?.toISOString() ?? null,
+    lastFailure: r.last_failure?.error ?? null,
     url: workflowUrl(deps.uiUrl, deps.namespace, r.workflow_id, r.run_id),
   }));
 }

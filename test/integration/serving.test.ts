@@ -24,7 +24,7 @@ import { createIngestService } from '../../api/service.ts';
 import { createPipelineStatus } from '../../api/serving/pipeline.ts';
 import { dayBounds, utcDay, type BatchDay } from '../../domain/batch-keys.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
-import { streamName } from '../../domain/stream-wire.ts';
+import { stopSignal, streamName } from '../../domain/stream-wire.ts';
 import { batchScheduleOptions } from '../../workers/batch-schedule.ts';
 import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import { acknowledged, emulate, type SentRecord } from '../support/emulator-run.ts';
@@ -267,9 +267,13 @@ describe('serving over the batch and the speed layer', () => {
       taskQueue: `${p.config.PIPELINE_TASK_QUEUE}-unpolled`,
       args: [{}],
     });
+    // A stop sent while no worker runs waits in the history: the status says so.
+    await handle.signal(stopSignal);
     const pipeline = createPipelineStatus({
       pool: p.harness.clients.pool,
       temporal: p.harness.client,
+      kafkaAdmin: async () => p.harness.clients.kafkaAdmin,
+      topicPrefix: p.config.KAFKA_TOPIC_PREFIX,
       namespace: p.config.TEMPORAL_NAMESPACE,
       uiUrl: p.config.TEMPORAL_UI_URL,
       streamIdPrefix: prefix,
@@ -284,6 +288,7 @@ describe('serving over the batch and the speed layer', () => {
       const [pin, geo] = status.streams;
       assert.equal(pin?.state, 'not answering');
       assert.match(pin?.error ?? '', /query/i);
+      assert.deepEqual(pin?.pendingSignals, ['stop']);
       assert.equal(geo?.state, 'not running');
     } finally {
       await handle.terminate('serving test');

@@ -83,14 +83,18 @@ test('the stream retries while PostgreSQL is down and catches up exactly once', 
     const failing = await waitFor(
       'a micro-batch retrying against the stopped database',
       async () => {
-        const d = await handle.describe();
-        const pending = d.raw.pendingActivities?.[0];
-        return (pending?.attempt ?? 0) >= 3 ? pending : undefined;
+        const s = await handle.query(statusQuery);
+        return (s.retrying?.attempts ?? 0) >= 3 ? s : undefined;
       },
       30_000,
     );
-    assert.equal(failing.lastFailure?.applicationFailureInfo?.type, 'PostgresUnavailable');
-    assert.match(failing.lastFailure?.message ?? '', /^postgres unavailable: /, 'the UI shows what is wrong');
+    // The status says so, with what is wrong; the UI can list the stream by its search attribute.
+    assert.equal(failing.state, 'retrying');
+    assert.equal(failing.retrying?.lastFailure.type, 'PostgresUnavailable');
+    assert.match(failing.retrying?.lastFailure.message ?? '', /ECONNREFUSED|connect|terminat/i);
+    const retryingAttribute = async () =>
+      ((await handle.describe()).searchAttributes as Record<string, unknown[]>).StreamRetrying;
+    assert.deepEqual(await retryingAttribute(), [true]);
 
     await server.start();
     const status = await waitFor(
@@ -102,6 +106,9 @@ test('the stream retries while PostgreSQL is down and catches up exactly once', 
       60_000,
     );
     assert.equal(status.totals.cleaned, 2_000);
+    assert.equal(status.retrying, null);
+    assert.notEqual(status.state, 'retrying');
+    assert.deepEqual(await retryingAttribute(), [false]);
 
     const { rows } = await clients.pool.query<{ n: number; applied: number; next: number }>(
       `SELECT (SELECT count(*)::int FROM speed."user") AS n,
@@ -111,11 +118,15 @@ test('the stream retries while PostgreSQL is down and catches up exactly once', 
     );
     assert.deepEqual(rows[0], { n: 2_000, applied: 2_000, next: 2_000 });
 
+    // The history tells the story: the micro-batches that failed, each with its type and message.
     const history = await handle.fetchHistory();
-    const retried = (history.events ?? []).filter(
-      (e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1,
+    const failed = (history.events ?? []).filter(
+      (e) =>
+        e.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.type ===
+          'PostgresUnavailable' &&
+        /^postgres unavailable: /.test(e.activityTaskFailedEventAttributes.failure.message ?? ''),
     );
-    assert.ok(retried.length >= 1, 'the history shows the retried micro-batch');
+    assert.ok(failed.length >= 3, 'the history shows each failed micro-batch');
 
     await handle.signal(stopSignal);
     await handle.result();

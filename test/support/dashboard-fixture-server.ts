@@ -131,6 +131,7 @@ export function realisticData(now: Date, tick = 0): DashboardData {
       highWatermark: String(8_000 + tick * 40 + 25),
       lag: 25,
     })),
+    retrying: null,
     url: `${ui}/workflows/stream-${entity}`,
   });
   const batchDays = Array.from({ length: 7 }, (_, i) => {
@@ -144,6 +145,7 @@ export function realisticData(now: Date, tick = 0): DashboardData {
       recordsCleaned: i === 4 ? null : exported - rejected,
       recordsRejected: i === 4 ? null : rejected,
       finishedAt: i === 4 ? null : new Date(Date.parse(dt) + DAY_MS + 14 * 60_000).toISOString(),
+      lastFailure: i === 4 ? 'S3 refused the request: AccessDenied' : null,
       url: `${ui}/workflows/batch-${dt}`,
     };
   });

@@ -30,8 +30,8 @@ export function temporalLink(url, text, label = text) {
 const TONES = {
   ok: ['running', 'succeeded', 'active'],
   info: ['idle', 'loaded'],
-  warn: ['pausing', 'paused', 'stopping'],
-  bad: ['stopped', 'failed', 'terminated', 'timed_out'],
+  warn: ['pausing', 'paused', 'stopping', 'not answering'],
+  bad: ['retrying', 'stopped', 'not running', 'failed', 'terminated', 'timed_out'],
 };
 
 /** A coloured state label: green runs, amber holds, red stopped or failed. @param {string} state */

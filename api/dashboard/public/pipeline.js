@@ -51,6 +51,11 @@ function renderStreams(streams) {
     card.title = s.stream;
     setBadge(field(card, 'state'), s.state);
     field(card, 'lag').textContent = formatInt(s.lag);
+    field(card, 'lag').title = s.lagError ? `lag unknown now: ${s.lagError}` : '';
+    const problem = field(card, 'problem');
+    const text = streamProblem(s);
+    if (problem.textContent !== text) problem.textContent = text;
+    problem.hidden = text === '';
     field(card, 'freshness').textContent = formatDuration(s.freshnessMs);
     field(card, 'read').textContent = formatCompact(s.read);
     field(card, 'dead').textContent = formatInt(s.deadLettered);
@@ -64,6 +69,20 @@ function renderStreams(streams) {
   document.getElementById('streams-empty').hidden = streams.length > 0;
   const same = cards.length === box.children.length && cards.every((c, i) => box.children[i] === c);
   if (!same) box.replaceChildren(...cards);
+}
+
+/**
+ * What is wrong with a stream, in one line: its failing micro-batch (attempts, since when, the last
+ * failure), or the signals waiting for a worker. Empty when nothing is. @param {Stream} s
+ */
+function streamProblem(s) {
+  if (s.retrying) {
+    const { attempts, since, lastFailure } = s.retrying;
+    return `${attempts} failed attempt${attempts === 1 ? '' : 's'} since ${formatClock(new Date(since).toISOString())} UTC: ${lastFailure.type}: ${lastFailure.message}`;
+  }
+  if (s.pendingSignals?.length) return `Waiting for a worker to take: ${s.pendingSignals.join(', ')}`;
+  if (s.error) return s.error;
+  return '';
 }
 
 /** The schedule, and how the last batch day it ran went. @param {PipelineStatus} status */
@@ -97,7 +116,7 @@ function renderBatchDays(days) {
       className: d.status === 'failed' ? 'row-failed' : undefined,
       cells: [
         d.dt,
-        badge(d.status),
+        statusCell(d),
         formatInt(d.recordsExported),
         formatInt(d.recordsCleaned),
         formatInt(d.recordsRejected),
@@ -107,6 +126,20 @@ function renderBatchDays(days) {
     })),
     'No batch day has run yet',
   );
+}
+
+/**
+ * The day's status; a succeeded day whose latest re-run failed keeps its rows, and says so.
+ * @param {PipelineStatus['batchDays'][number]} d
+ */
+function statusCell(d) {
+  const b = badge(d.status);
+  if (d.lastFailure === null || d.status === 'failed') {
+    if (d.lastFailure) b.title = d.lastFailure;
+    return b;
+  }
+  const note = el('span', { className: 'alert-text', title: d.lastFailure }, [' re-run failed']);
+  return el('span', {}, [b, note]);
 }
 
 /** @param {PipelineStatus} status */
