@@ -45,9 +45,13 @@ export function dayBeforeScheduledTime(scheduledMs: number): BatchDay {
   return utcDay(scheduledMs - DAY_MS);
 }
 
-/** Workflow id of a run started by hand (`npm run batch`): one day, one id, `batch-2026-11-21`. */
-export function batchWorkflowId(day: BatchDay): string {
-  return `batch-${day}`;
+/**
+ * The day's workflow id, `batch-2026-11-21` (after BATCH_ID_PREFIX, if set): the one run that works on
+ * the day. Any other run of BatchDay for the day (the Schedule's `batch-daily-…`, one started in the
+ * UI) runs it as a child under this id, so Temporal itself keeps two runs of a day from overlapping.
+ */
+export function batchWorkflowId(day: BatchDay, prefix = ''): string {
+  return `${prefix}batch-${day}`;
 }
 
 /**
@@ -92,6 +96,23 @@ export function zoneKey(root: string, rawKey: string, zone: 'cleaned' | 'rejecte
   return `${root}${zone}/${rawKey.slice(raw.length)}`;
 }
 
+/**
+ * What one partition's raw objects of a day hold (domain/batch-archive.ts), written after them: the
+ * archive of that partition. The leading underscore keeps Hive-style readers from taking it for data.
+ */
+export function archiveManifestKey(root: string, entity: Entity, day: BatchDay, partition: number): string {
+  return `${rawPartitionPrefix(root, entity, day, partition)}_manifest.json`;
+}
+
+export function isArchiveManifestKey(key: string): boolean {
+  return key.endsWith('/_manifest.json');
+}
+
+/** The rows of an entity's day that PostgreSQL refused at the load, with their reasons. */
+export function loadRefusedKey(root: string, entity: Entity, day: BatchDay): string {
+  return `${dayPrefix(root, 'rejected', entity, day)}load/${partName(0)}`;
+}
+
 export function reportKey(root: string, day: BatchDay): string {
   return `${root}reports/dt=${day}/report.json`;
 }
@@ -114,9 +135,19 @@ export const BATCH_FAILURES = {
   cleanedInvalid: 'BatchCleanedInvalid',
   /** PostgreSQL refused a statement for a reason retrying cannot fix (SQL or constraint error). */
   sqlRejected: 'BatchSqlRejected',
+  /**
+   * Kafka no longer holds (all of) the day and no archive of it exists in S3 (or the archive's end was
+   * not final and what came after it is gone): the day cannot be rebuilt, and its rows stay as they are.
+   */
+  dayExpired: 'BatchDayExpired',
+  /** An entity topic accepts timestamps far in the future, which would empty later days. */
+  topicMisconfigured: 'BatchTopicMisconfigured',
+  /** Records cleaned plus rejected differ from records exported: a file was cut short or read twice. */
+  countMismatch: 'BatchCountMismatch',
 } as const;
 
-export const BATCH_OUTCOMES = ['running', 'succeeded', 'failed', 'cancelled'] as const;
+/** `waiting`: another run of the day is under way; this one starts when it ends. */
+export const BATCH_OUTCOMES = ['waiting', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type BatchOutcome = (typeof BATCH_OUTCOMES)[number];
 
 /** Set by Temporal on runs a Schedule starts (backfills included): the run's logical time. */

@@ -1,5 +1,6 @@
 // The per-day report of the batch layer: the workflow's result, `reports/dt=…/report.json` in S3 and
 // `batch.days.report` in PostgreSQL. Counts and keys only, never records.
+import type { PartitionSource } from './batch-archive.ts';
 import type { BatchDay } from './batch-keys.ts';
 import type { Entity } from './wire.ts';
 
@@ -22,6 +23,8 @@ export interface PartitionExport {
   endOffset: string;
   records: number;
   objects: WrittenObject[];
+  /** Read from Kafka, the day's archive reused, or the archive extended with what Kafka added. */
+  source: PartitionSource;
 }
 
 export interface EntityCleaned {
@@ -40,6 +43,14 @@ export interface EntityDayReport {
   cleaned: EntityCleaned;
   /** Rows of the day in PostgreSQL: one per post, its latest event of the day. */
   loadedRows: number;
+  /** Rows PostgreSQL refused at the load (its own checks), by reason: not loaded, kept under rejected/. */
+  loadRefused: RejectCounts;
+}
+
+/** Where a loaded entity's rows went: loaded, or refused by PostgreSQL with their reasons. */
+export interface EntityLoaded {
+  rows: number;
+  refused: RejectCounts;
 }
 
 export type BatchPhase = 'export' | 'download' | 'clean' | 'load' | 'views' | 'total';
@@ -50,6 +61,11 @@ export interface BatchDayReport {
   runId: string;
   /** False when the run started before the day ended: the export holds the day up to that moment. */
   dayComplete: boolean;
+  /**
+   * Where the raw records came from: Kafka, the day's archive in S3 (Kafka no longer holds the day,
+   * or holds nothing new), or both (an archive extended).
+   */
+  source: 'kafka' | 'archive' | 'mixed';
   startedAt: string;
   finishedAt: string;
   entities: Record<Entity, EntityDayReport>;

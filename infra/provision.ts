@@ -4,14 +4,19 @@ import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/
 import type { Connection } from '@temporalio/client';
 import { SearchAttributeType, type defineSearchAttributeKey } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import type { Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
+import { MAX_FUTURE_TIMESTAMP_MS, TOPIC_CONFIG } from '../domain/wire.ts';
 
-// @temporalio/proto is CommonJS: its namespaces come through the default export.
+// @temporalio/proto and kafkajs are CommonJS: some of their exports come only through the default one.
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
 const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
 // The SDK exports the key factory but not its result type.
 type SearchAttributeKey = ReturnType<typeof defineSearchAttributeKey>;
 
-/** Creates the topics that do not exist yet; returns the names it created. */
+/**
+ * Creates the topics that do not exist yet, with the pipeline's settings (TOPIC_CONFIG), and brings
+ * the settings of existing ones up to date; returns the names it created.
+ */
 export async function ensureTopics(
   admin: Admin,
   topics: string[],
@@ -19,16 +24,79 @@ export async function ensureTopics(
 ): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
-  if (missing.length === 0) return [];
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((topic) => ({
-      topic,
-      numPartitions: opts.partitions,
-      replicationFactor: opts.replicationFactor,
+  if (missing.length > 0) {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: opts.partitions,
+        replicationFactor: opts.replicationFactor,
+        configEntries: Object.entries(TOPIC_CONFIG).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+  await ensureTopicConfig(
+    admin,
+    topics.filter((t) => existing.has(t)),
+  );
+  return missing;
+}
+
+/**
+ * Sets TOPIC_CONFIG on existing topics whose settings differ. AlterConfigs replaces a topic's whole
+ * set of overrides, so the overrides a topic has (retention, say) are sent along unchanged.
+ */
+async function ensureTopicConfig(admin: Admin, topics: string[]): Promise<void> {
+  if (topics.length === 0) return;
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+  });
+  const updates = resources.flatMap((r) => {
+    const overrides = Object.fromEntries(
+      r.configEntries
+        .filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && !e.isSensitive)
+        .map((e) => [e.configName, e.configValue]),
+    );
+    const wanted = { ...overrides, ...TOPIC_CONFIG };
+    const same = Object.entries(TOPIC_CONFIG).every(([k, v]) => overrides[k] === v);
+    return same ? [] : [{ name: r.resourceName, wanted }];
+  });
+  if (updates.length === 0) return;
+  await admin.alterConfigs({
+    validateOnly: false,
+    resources: updates.map((u) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name: u.name,
+      configEntries: Object.entries(u.wanted).map(([name, value]) => ({ name, value })),
     })),
   });
-  return missing;
+}
+
+/**
+ * What in a topic's settings lets a record's timestamp lie far in the future; empty when nothing
+ * does: the broker stamps records itself (LogAppendTime) or refuses timestamps past the bound.
+ */
+export async function futureTimestampProblems(admin: Admin, topics: string[]): Promise<string[]> {
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((name) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name,
+      configNames: ['message.timestamp.type', 'message.timestamp.after.max.ms'],
+    })),
+  });
+  return resources.flatMap((r) => {
+    const value = (name: string) => r.configEntries.find((e) => e.configName === name)?.configValue;
+    if (value('message.timestamp.type') === 'LogAppendTime') return [];
+    const after = Number(value('message.timestamp.after.max.ms'));
+    if (Number.isFinite(after) && after <= MAX_FUTURE_TIMESTAMP_MS) return [];
+    return [
+      `topic ${r.resourceName} accepts records timestamped up to ${value('message.timestamp.after.max.ms') ?? '?'} ms ` +
+        `in the future, which would empty later days: set message.timestamp.after.max.ms=${MAX_FUTURE_TIMESTAMP_MS} ` +
+        `(npm run setup does) or message.timestamp.type=LogAppendTime`,
+    ];
+  });
 }
 
 /** Creates the bucket unless it exists; returns whether it created it. */

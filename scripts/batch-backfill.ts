@@ -89,7 +89,11 @@ async function main(): Promise<void> {
   const { client, connection } = await connectTemporal(config);
   try {
     const scheduleId = config.BATCH_SCHEDULE_ID;
-    await ensureBatchSchedule(client, { scheduleId, taskQueue: config.PIPELINE_TASK_QUEUE });
+    await ensureBatchSchedule(client, {
+      scheduleId,
+      taskQueue: config.PIPELINE_TASK_QUEUE,
+      idPrefix: config.BATCH_ID_PREFIX,
+    });
     const since = new Date(Date.now() - 1_000);
     await backfillBatchDays(client, { from, to, scheduleId });
     console.log(`backfill of ${days} day(s), ${from} to ${to}, requested on schedule ${scheduleId}`);

@@ -68,11 +68,11 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const { client, connection } = await connectTemporal(config);
   try {
-    const workflowId = batchWorkflowId(date);
+    const workflowId = batchWorkflowId(date, config.BATCH_ID_PREFIX);
     const handle = await client.workflow.start(batchDay, {
       workflowId,
       taskQueue: config.PIPELINE_TASK_QUEUE,
-      args: [{ date }],
+      args: [{ date, ...(config.BATCH_ID_PREFIX ? { idPrefix: config.BATCH_ID_PREFIX } : {}) }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.batchDate, value: date }],
     });

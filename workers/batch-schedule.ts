@@ -17,6 +17,8 @@ const RUN_AT_MS = (BATCH_RUN_AT.hour * 60 + BATCH_RUN_AT.minute) * 60_000;
 export interface BatchScheduleTarget {
   taskQueue: string;
   scheduleId?: string;
+  /** BATCH_ID_PREFIX: each run works on its day under the id `${idPrefix}batch-<day>`. */
+  idPrefix?: string;
 }
 
 type BatchAction = ScheduleOptionsStartWorkflowAction<typeof batchDay>;
@@ -24,6 +26,7 @@ type BatchAction = ScheduleOptionsStartWorkflowAction<typeof batchDay>;
 export function batchScheduleOptions({
   taskQueue,
   scheduleId = BATCH_SCHEDULE_ID,
+  idPrefix = '',
 }: BatchScheduleTarget): ScheduleOptions<BatchAction> {
   return {
     scheduleId,
@@ -37,7 +40,7 @@ export function batchScheduleOptions({
       // Temporal appends the scheduled time: batch-daily-2026-11-22T00:15:00Z covers 2026-11-21.
       workflowId: scheduleId,
       taskQueue,
-      args: [{}],
+      args: [idPrefix ? { idPrefix } : {}],
       staticSummary: 'BatchDay for the UTC day before the scheduled time',
     },
     policies: {

@@ -41,7 +41,11 @@ async function registerBatchSchedule(config: Config, log: Logger): Promise<void>
   const { client, connection } = await connectTemporal(config);
   try {
     const scheduleId = config.BATCH_SCHEDULE_ID;
-    const done = await ensureBatchSchedule(client, { scheduleId, taskQueue: config.PIPELINE_TASK_QUEUE });
+    const done = await ensureBatchSchedule(client, {
+      scheduleId,
+      taskQueue: config.PIPELINE_TASK_QUEUE,
+      idPrefix: config.BATCH_ID_PREFIX,
+    });
     log.info({ scheduleId, done }, 'batch schedule registered');
   } finally {
     await connection.close();

@@ -2,6 +2,8 @@
 // Started by the `batch-daily` Schedule (the day before its scheduled time), by a backfill, or by hand
 // (`npm run batch -- --date`). Activities pass keys and counts, never records. An outage is retried
 // with back-off until it ends; a bad record is counted and reported; only a permanent error fails it.
+// One run works on a day at a time: the one whose workflow id is the day's (batchWorkflowId); any
+// other run of the day runs it as a child under that id, waiting while another run has it.
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -9,6 +11,8 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  sleep,
+  startChild,
   TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
@@ -16,20 +20,24 @@ import {
 } from '@temporalio/workflow';
 import type { BatchActivities, BatchLocalActivities } from '../activities/batch/index.ts';
 import type { CleanResult } from '../activities/batch/local.ts';
+import { archivedExport, type PartitionArchive } from '../domain/batch-archive.ts';
 import {
   BATCH_FAILURES,
+  batchWorkflowId,
   dayBeforeScheduledTime,
   isBatchDay,
   SCHEDULED_START_TIME,
   type BatchDay,
   type BatchOutcome,
 } from '../domain/batch-keys.ts';
-import type { BatchDayReport, BatchPhase, PartitionExport } from '../domain/batch-report.ts';
+import type { BatchDayReport, BatchPhase, EntityLoaded, PartitionExport } from '../domain/batch-report.ts';
 import { ENTITIES, SEARCH_ATTRIBUTES, type Entity } from '../domain/wire.ts';
 
 export interface BatchDayInput {
   /** `YYYY-MM-DD`. Left out by the Schedule: the run covers the day before its scheduled time. */
   date?: string;
+  /** BATCH_ID_PREFIX: the day's workflow id is `${idPrefix}batch-<date>`. Default ''. */
+  idPrefix?: string;
 }
 
 /** An outage (Kafka, S3, PostgreSQL down) is waited out: back-off up to a minute, no attempt limit. */
@@ -70,6 +78,8 @@ const MAX_LOCAL_WORKERS = 5;
 
 export async function batchDay(input: BatchDayInput = {}): Promise<BatchDayReport> {
   const day = resolveDay(input);
+  const dayId = batchWorkflowId(day, input.idPrefix ?? '');
+  if (workflowInfo().workflowId !== dayId) return runAsTheDay(day, dayId, input.idPrefix);
   setOutcome(day, 'running');
   try {
     const report = await runDay(day);
@@ -83,6 +93,42 @@ export async function batchDay(input: BatchDayInput = {}): Promise<BatchDayRepor
       ),
     );
     throw err;
+  }
+}
+
+/** How often a run waits to start the day while another run has it. */
+const WAIT_FOR_THE_DAY = '30 seconds';
+
+/**
+ * Runs the day as a child under the day's own workflow id. While another run of the day is under
+ * way (a manual run when the Schedule fires, say), the start is refused and this run waits, then
+ * starts the day again after it: the later run's answer is the one that stays.
+ */
+async function runAsTheDay(day: BatchDay, dayId: string, idPrefix?: string): Promise<BatchDayReport> {
+  for (;;) {
+    try {
+      const child = await startChild(batchDay, {
+        workflowId: dayId,
+        args: [{ date: day, ...(idPrefix ? { idPrefix } : {}) }],
+        // Cancelling this run cancels the day's; ending it in any other way lets the day finish.
+        parentClosePolicy: 'REQUEST_CANCEL',
+        typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.batchDate, value: day }],
+      });
+      setOutcome(day, 'running');
+      const report = await child.result();
+      setOutcome(day, 'succeeded');
+      return report;
+    } catch (err) {
+      // By name: the sandbox is a realm of its own (shared/CONVENTIONS.md).
+      if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') {
+        setOutcome(day, 'waiting');
+        log.info('another run of the day is under way; waiting for it', { day, dayId });
+        await sleep(WAIT_FOR_THE_DAY);
+        continue;
+      }
+      setOutcome(day, isCancellation(err) ? 'cancelled' : 'failed');
+      throw err;
+    }
   }
 }
 
@@ -126,6 +172,7 @@ async function runDay(day: BatchDay): Promise<BatchDayReport> {
   const { cleaned, workers, downloadMs, cleanMs } = await cleanOnOneWorker(day, rawKeys);
   phasesMs.download = downloadMs;
   phasesMs.clean = cleanMs;
+  checkCounts(exports, cleaned);
   const latestKeys = byEntity((e) => cleaned[e].latestObjects.map((o) => o.key));
   const loaded = await timed('load', () => loadBatchDay({ day, latest: latestKeys }));
   const views = await timed('views', () => refreshBatchViews());
@@ -146,17 +193,37 @@ async function runDay(day: BatchDay): Promise<BatchDayReport> {
   return report;
 }
 
-/** One activity per entity and Kafka partition, in parallel: more workers finish it sooner. */
+/**
+ * Per entity and Kafka partition, in parallel (more workers finish it sooner): the partitions whose
+ * archive is reused as it is need no activity; the others are exported and their archive written.
+ */
 async function exportDay(day: BatchDay) {
   const plan = await planBatchExport({ day });
   const results = await Promise.all(
     plan.partitions.map(async (p) => ({
       entity: p.entity,
-      result: await exportBatchPartition({ day, plan: p }),
+      result:
+        !p.write && p.archive !== null
+          ? archivedExport({ ...p, archive: p.archive as PartitionArchive })
+          : await exportBatchPartition({ day, plan: p }),
     })),
   );
   const exports = byEntity((e) => results.filter((r) => r.entity === e).map((r) => r.result));
   return { exports, dayComplete: plan.dayComplete };
+}
+
+/** Every exported record was read back, and each either cleaned or rejected: nothing lost or doubled. */
+function checkCounts(exports: Record<Entity, PartitionExport[]>, cleaned: Record<Entity, CleanResult>): void {
+  for (const entity of ENTITIES) {
+    const exported = exports[entity].reduce((n, p) => n + p.records, 0);
+    const c = cleaned[entity];
+    if (c.in !== exported || c.out + c.rejected.total !== c.in) {
+      throw ApplicationFailure.nonRetryable(
+        `${entity}: ${exported} records exported, but the clean read ${c.in} (${c.out} cleaned + ${c.rejected.total} rejected)`,
+        BATCH_FAILURES.countMismatch,
+      );
+    }
+  }
 }
 
 /** Download and clean on one worker; when that worker is lost, all over again on another one. */
@@ -225,7 +292,7 @@ interface ReportParts {
   started: number;
   exports: Record<Entity, PartitionExport[]>;
   cleaned: Record<Entity, CleanResult>;
-  loaded: Record<Entity, number>;
+  loaded: Record<Entity, EntityLoaded>;
   views: Record<string, number>;
   phasesMs: Record<BatchPhase, number>;
   workers: string[];
@@ -235,15 +302,27 @@ function buildReport(p: ReportParts): BatchDayReport {
   const entities = byEntity((e) => {
     const { entity: _entity, ...cleaned } = p.cleaned[e];
     const records = p.exports[e].reduce((n, x) => n + x.records, 0);
-    return { exported: { records, partitions: p.exports[e] }, cleaned, loadedRows: p.loaded[e] };
+    return {
+      exported: { records, partitions: p.exports[e] },
+      cleaned,
+      loadedRows: p.loaded[e].rows,
+      loadRefused: p.loaded[e].refused,
+    };
   });
   const sum = (fn: (e: Entity) => number) => ENTITIES.reduce((n, e) => n + fn(e), 0);
+  const sources = new Set(ENTITIES.flatMap((e) => p.exports[e].map((x) => x.source)));
   const { workflowId, runId } = workflowInfo();
   return {
     day: p.day,
     workflowId,
     runId,
     dayComplete: p.dayComplete,
+    source:
+      sources.size === 1 && sources.has('archive')
+        ? 'archive'
+        : sources.has('archive') || sources.has('archive+kafka')
+          ? 'mixed'
+          : 'kafka',
     startedAt: new Date(p.started).toISOString(),
     finishedAt: new Date().toISOString(),
     entities,

@@ -1,14 +1,16 @@
 // One downloaded raw file through the cleaning (run in a batch thread, see threads.ts): its cleaned
 // and rejected objects written to S3 (each left out when it would be empty), its rejections counted
-// by reason, and each post's latest cleaned record, for the day's to be merged from every file's.
+// by reason, and each post's latest cleaned event written to sorted runs beside the file, for the
+// day's merge (sorted-runs.ts).
 import { createReadStream } from 'node:fs';
 import { BATCH_FAILURES, zoneKey } from '../../domain/batch-keys.ts';
 import type { RejectCounts, WrittenObject } from '../../domain/batch-report.ts';
 import type { Entity } from '../../domain/wire.ts';
-import { createLineCleaner, LatestPerPost, RejectCounter, type Candidate } from './clean-lines.ts';
+import { createLineCleaner, RejectCounter } from './clean-lines.ts';
 import { permanent } from './failures.ts';
 import { forEachGzipLine, GzipJsonlObjects, isCorruptGzip } from './gzip-jsonl.ts';
 import { putObject } from './s3-objects.ts';
+import { SortedRuns } from './sorted-runs.ts';
 import type { TaskContext, ThreadClients } from './thread-tasks.ts';
 
 export interface CleanFileInput {
@@ -23,7 +25,8 @@ export interface FileCleaned {
   objects: WrittenObject[];
   rejectedObjects: WrittenObject[];
   rejected: RejectCounts;
-  latest: [number, Candidate][];
+  /** Sorted runs of the file's latest event per post, on this worker's disk. */
+  runs: string[];
 }
 
 export async function cleanRawFile(
@@ -36,7 +39,7 @@ export async function cleanRawFile(
   const cleaned = objectFor(zoneKey(config.BATCH_S3_PREFIX, rawKey, 'cleaned'));
   const rejected = objectFor(zoneKey(config.BATCH_S3_PREFIX, rawKey, 'rejected'));
   const reasons = new RejectCounter();
-  const latest = new LatestPerPost();
+  const latest = new SortedRuns(file);
   const clean = createLineCleaner(entity, { cleaned, rejected, latest });
   let records = 0;
   const onLine = (line: string) => {
@@ -45,7 +48,7 @@ export async function cleanRawFile(
     if (reason !== undefined) reasons.add(reason);
   };
   const afterChunk = async () => {
-    await Promise.all([cleaned.flush(), rejected.flush()]);
+    await Promise.all([cleaned.flush(), rejected.flush(), latest.flush()]);
     signal.throwIfAborted();
     progress(records);
   };
@@ -54,6 +57,10 @@ export async function cleanRawFile(
     if (!isCorruptGzip(err)) throw err;
     throw permanent(BATCH_FAILURES.objectCorrupt, `${rawKey} is not a complete gzip file`, err);
   });
-  const [objects, rejectedObjects] = await Promise.all([cleaned.close(), rejected.close()]);
-  return { records, objects, rejectedObjects, rejected: reasons.toJSON(), latest: latest.entries() };
+  const [objects, rejectedObjects, runs] = await Promise.all([
+    cleaned.close(),
+    rejected.close(),
+    latest.close(),
+  ]);
+  return { records, objects, rejectedObjects, rejected: reasons.toJSON(), runs };
 }

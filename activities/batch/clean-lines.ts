@@ -1,13 +1,15 @@
-// Raw lines in, cleaned lines or rejections out, through the one cleaning implementation. A bad
-// record is counted and kept under its reason, never thrown: a poisoned input cannot fail a day.
-//   cleaned: {"ind":7528,…cleaned columns in order…,"event_time":"…","source_partition":0,"source_offset":41}
+// Raw lines in, cleaned lines (cleaned-lines.ts) or rejections out, through the one cleaning
+// implementation. A bad record is counted and kept under its reason, never thrown: a poisoned input
+// cannot fail a day.
 //   rejected: {"reason":"follower_count: …", …the raw line's fields…}
-// and, for the load, each post's latest cleaned line of the day.
+// and, for the load, each post's latest cleaned event offered to the day's sorted runs.
 import { cleanRecord } from '../../domain/clean.ts';
 import type { RejectCounts } from '../../domain/batch-report.ts';
 import type { Entity } from '../../domain/wire.ts';
+import { cleanedHead, writeCleanedLine } from './cleaned-lines.ts';
 import { textOf } from './gzip-jsonl.ts';
 import { splitRawLine, type LineSink } from './raw-lines.ts';
+import type { Candidate } from './sorted-runs.ts';
 
 type ValueOutcome = { ind: number; record: Buffer } | { reason: string };
 
@@ -34,7 +36,7 @@ function cleanValue(entity: Entity, text: string): ValueOutcome {
   }
   const result = cleanRecord(entity, value);
   if (!result.ok) return { reason: result.reason };
-  return { ind: result.record.ind, record: Buffer.from(JSON.stringify(result.record).slice(0, -1)) };
+  return { ind: result.record.ind, record: cleanedHead(result.record) };
 }
 
 function rejectedLine(rawLine: string, reason: string): string {
@@ -44,77 +46,11 @@ function rejectedLine(rawLine: string, reason: string): string {
     : `${head},"line":${JSON.stringify(rawLine)}}`;
 }
 
-const DAY_MS = 86_400_000;
-const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
-const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-let cachedDay = NaN;
-let cachedDayPrefix = '';
-
-/** `new Date(ms).toISOString()`, cheaper: the date part is computed once per day. */
-export function isoTime(ms: number): string {
-  const day = Math.floor(ms / DAY_MS);
-  if (day !== cachedDay) {
-    if (!Number.isSafeInteger(ms) || ms < 0 || ms >= 253_402_300_800_000) return new Date(ms).toISOString();
-    cachedDay = day;
-    cachedDayPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
-  }
-  const t = ms - day * DAY_MS;
-  const seconds = Math.floor(t / 1000);
-  return `${cachedDayPrefix}${PAD2[Math.floor(seconds / 3600)]}:${PAD2[Math.floor(seconds / 60) % 60]}:${PAD2[seconds % 60]}.${PAD3[t % 1000]}Z`;
-}
-
 export interface CleanSinks {
   cleaned: LineSink;
   rejected: LineSink;
-  /** Offered every cleaned record, to keep each post's latest. */
-  latest?: LatestPerPost;
-}
-
-const positionTail = (timestamp: number, partition: number, offset: number) =>
-  `,"event_time":"${isoTime(timestamp)}","source_partition":${partition},"source_offset":${offset}}`;
-
-export interface Candidate {
-  record: Buffer;
-  timestamp: number;
-  partition: number;
-  offset: number;
-}
-
-/**
- * Each post's latest cleaned event: the latest Kafka timestamp, then the higher partition and offset
- * (offsets order events within a partition, where one post's events all go). Whatever order the
- * records are offered in, the same ones win.
- */
-export class LatestPerPost {
-  private readonly rows = new Map<number, Candidate>();
-
-  offer(ind: number, c: Candidate): void {
-    const seen = this.rows.get(ind);
-    if (seen === undefined || isLater(c, seen)) this.rows.set(ind, c);
-  }
-
-  get size(): number {
-    return this.rows.size;
-  }
-
-  /** The winners, to be offered to another LatestPerPost (the day's, from each file's). */
-  entries(): [number, Candidate][] {
-    return [...this.rows];
-  }
-
-  /** Writes the winners as cleaned lines, in ind order. */
-  writeTo(sink: LineSink): void {
-    for (const ind of [...this.rows.keys()].sort((a, b) => a - b)) {
-      const c = this.rows.get(ind) as Candidate;
-      sink.writeParts('', c.record, positionTail(c.timestamp, c.partition, c.offset));
-    }
-  }
-}
-
-function isLater(a: Candidate, b: Candidate): boolean {
-  if (a.timestamp !== b.timestamp) return a.timestamp > b.timestamp;
-  if (a.partition !== b.partition) return a.partition > b.partition;
-  return a.offset > b.offset;
+  /** Offered every cleaned record, to keep each post's latest (sorted-runs.ts). */
+  latest?: { offer(ind: number, c: Candidate): void };
 }
 
 /**
@@ -149,9 +85,9 @@ export function createLineCleaner(
       memo.set(parts.keyText, { valueText: parts.valueText, outcome });
     }
     if ('reason' in outcome) return reject(rawLine, outcome.reason);
-    const { timestamp, partition, offset } = parts;
-    sinks.cleaned.writeParts('', outcome.record, positionTail(timestamp, partition, offset));
-    sinks.latest?.offer(outcome.ind, { record: outcome.record, timestamp, partition, offset });
+    const position = { time: parts.timestamp, partition: parts.partition, offset: parts.offset };
+    writeCleanedLine(sinks.cleaned, outcome.record, position);
+    sinks.latest?.offer(outcome.ind, { head: outcome.record, ...position });
     return undefined;
   };
 }

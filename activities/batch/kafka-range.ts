@@ -1,6 +1,7 @@
 // Reads one partition's offsets [from, to) once. kafkajs has no manual assignment, so a consumer in a
 // fresh group of its own (never committing) is assigned the whole topic, pauses the other
-// partitions, and seeks this one to `from`.
+// partitions, and seeks this one to `from`. Offsets may have gaps: the range ends when Kafka's
+// position passes `to - 1`, whether or not a message sits there.
 import { randomUUID } from 'node:crypto';
 import type { Batch, Kafka } from 'kafkajs';
 
@@ -47,6 +48,13 @@ export async function readPartitionRange(
     settle = { resolve: () => end(resolve), reject: (err) => end(() => reject(err)) };
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => settle.reject(payload.error));
+  // A range may end in records kafkajs does not hand over (a transaction marker, aborted records):
+  // it still reports the fetch, and the range is read once the fetch reached its last offset.
+  consumer.on(consumer.events.START_BATCH_PROCESS, ({ payload }) => {
+    const reached =
+      payload.topic === range.topic && payload.partition === range.partition && payload.batchSize === 0;
+    if (reached && BigInt(payload.lastOffset) >= range.to - 1n) settle.resolve();
+  });
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [range.topic] });

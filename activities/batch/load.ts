@@ -1,106 +1,111 @@
 // Load: the day's rows into batch.pin/geo/user, one row per post (its latest event of the day, as
-// the clean's latest/ objects hold them; the load keeps the latest per post again, so that it stays
-// right given any cleaned objects), replacing the whole day in one transaction so that a re-run never
-// duplicates and readers never see half a day.
+// the clean's latest/ objects hold them, streamed a chunk at a time), replacing the whole day in one
+// transaction so that a re-run never duplicates and readers never see half a day.
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { BATCH_FAILURES, dayBounds, type BatchDay } from '../../domain/batch-keys.ts';
+import { BATCH_FAILURES, dayBounds, loadRefusedKey, type BatchDay } from '../../domain/batch-keys.ts';
+import type { EntityLoaded } from '../../domain/batch-report.ts';
 import { CLEAN_COLUMNS, CLEAN_SCHEMAS } from '../../domain/clean.ts';
 import { CLEAN_SQL_TYPES } from '../../domain/clean-sql.ts';
 import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import type { Config } from '../../infra/config.ts';
-import { withTransaction, type Pool, type PoolClient } from '../../infra/db.ts';
+import {
+  applyIsolating,
+  describeDataError,
+  withTransaction,
+  type Pool,
+  type PoolClient,
+} from '../../infra/db.ts';
+import { RejectCounter } from './clean-lines.ts';
+import { readCleanedLine } from './cleaned-lines.ts';
 import { currentRun } from './context.ts';
 import { narrowPostgres, permanent } from './failures.ts';
-import { forEachGzipLine, textOf } from './gzip-jsonl.ts';
-import { mapLimit } from './map-limit.ts';
-import { getObject, type Bucket } from './s3-objects.ts';
+import { forEachGzipLine, GzipJsonlObjects, textOf } from './gzip-jsonl.ts';
+import { getObject, putObject, type Bucket } from './s3-objects.ts';
 
 const q = pg.escapeIdentifier;
 
-interface EventPosition {
+type CleanedRow = Record<string, unknown> & {
+  ind: number;
   event_time: string;
   source_partition: number;
   source_offset: number;
-}
-
-type CleanedRow = Record<string, unknown> & EventPosition & { ind: number };
+};
 
 export interface LoadInput {
   day: BatchDay;
-  /** The day's latest/ objects per entity: each post's latest cleaned event (full cleaned objects work too). */
+  /** The day's latest/ objects per entity, in part order: one cleaned line per post, in ind order. */
   latest: Record<Entity, string[]>;
 }
 
 interface Deps {
   pool: Pool;
   s3: S3Client;
-  config: Pick<Config, 'S3_BUCKET' | 'BATCH_SCHEMA'>;
+  config: Pick<Config, 'S3_BUCKET' | 'BATCH_SCHEMA' | 'BATCH_S3_PREFIX'>;
 }
 
-/** Later event first: event time, then Kafka position (offsets only order within a partition). */
-function isLater(a: EventPosition, b: EventPosition): boolean {
-  if (a.event_time !== b.event_time) return a.event_time > b.event_time;
-  if (a.source_partition !== b.source_partition) return a.source_partition > b.source_partition;
-  return a.source_offset > b.source_offset;
-}
-
-/** Cleaned objects of one entity read at once, so that inflating overlaps the scanning. */
-const OBJECTS_AT_ONCE = 3;
-
-// A cleaned line starts with its ind and ends with its event position (activities/batch/clean-lines.ts):
-// most lines lose to a later event of the same post, so only those two ends are read at first.
-const IND_FIELD = '{"ind":';
-const POSITION_FIELD = ',"event_time":';
-
-interface Candidate extends EventPosition {
-  line: string;
-}
-
-function candidate(line: string): { ind: number; candidate: Candidate } {
-  const at = line.lastIndexOf(POSITION_FIELD);
-  if (!line.startsWith(IND_FIELD) || at < 0) {
-    throw permanent(BATCH_FAILURES.cleanedInvalid, `not a cleaned line: ${line.slice(0, 60)}`);
+/** Checks a row against the cleaned schema: what this activity writes must be what cleaning made. */
+function checkRow(entity: Entity, row: CleanedRow): void {
+  const { event_time, source_partition, source_offset, ...record } = row;
+  const result = CLEAN_SCHEMAS[entity].safeParse(record);
+  const positionOk =
+    !Number.isNaN(Date.parse(event_time)) &&
+    Number.isInteger(source_partition) &&
+    Number.isInteger(source_offset);
+  if (!result.success || !positionOk) {
+    const why = result.success ? 'event position' : result.error.issues[0]?.message;
+    throw permanent(
+      BATCH_FAILURES.cleanedInvalid,
+      `cleaned ${entity} row of ind ${row.ind} is invalid: ${why}`,
+    );
   }
-  const ind = Number(line.slice(IND_FIELD.length, line.indexOf(',', IND_FIELD.length)));
-  const position = JSON.parse(`{${line.slice(at + 1)}`) as EventPosition;
-  return { ind, candidate: { ...position, line } };
 }
 
-async function latestPerPost(bucket: Bucket, keys: string[], heartbeat: () => void): Promise<CleanedRow[]> {
-  const latest = new Map<number, Candidate>();
-  const onLine = (line: string) => {
-    const { ind, candidate: c } = candidate(line);
-    const seen = latest.get(ind);
-    if (seen === undefined || isLater(c, seen)) latest.set(ind, c);
-  };
-  await mapLimit(keys, OBJECTS_AT_ONCE, async (key) => {
+/**
+ * The rows of latest/ objects, a chunk at a time, in ind order: each post once (the merge chose its
+ * latest event, sorted-runs.ts). Memory holds one chunk, however large the day.
+ */
+async function forEachChunk(
+  bucket: Bucket,
+  entity: Entity,
+  keys: string[],
+  onChunk: (rows: CleanedRow[]) => Promise<void>,
+  heartbeat: () => void,
+): Promise<void> {
+  let chunk: CleanedRow[] = [];
+  let previous = -1;
+  for (const key of keys) {
     const { body } = await getObject(bucket, key);
-    await forEachGzipLine(body, onLine, async () => heartbeat(), 'latin1');
-  });
-  return [...latest.values()]
-    .map((c) => JSON.parse(textOf(c.line)) as CleanedRow)
-    .sort((a, b) => a.ind - b.ind);
-}
-
-/** Checks the rows against the cleaned schema: what this activity writes must be what cleaning made. */
-function checkRows(entity: Entity, rows: CleanedRow[]): void {
-  for (const row of rows) {
-    const { event_time, source_partition, source_offset, ...record } = row;
-    const result = CLEAN_SCHEMAS[entity].safeParse(record);
-    const positionOk =
-      !Number.isNaN(Date.parse(event_time)) &&
-      Number.isInteger(source_partition) &&
-      Number.isInteger(source_offset);
-    if (!result.success || !positionOk) {
-      const why = result.success ? 'event position' : result.error.issues[0]?.message;
-      throw permanent(
-        BATCH_FAILURES.cleanedInvalid,
-        `cleaned ${entity} row of ind ${row.ind} is invalid: ${why}`,
-      );
-    }
+    const pending: CleanedRow[][] = [];
+    await forEachGzipLine(
+      body,
+      (line) => {
+        const { ind } = readCleanedLine(line);
+        if (ind <= previous) {
+          throw permanent(
+            BATCH_FAILURES.cleanedInvalid,
+            `${key}: ind ${ind} after ${previous}, not one post per line in ind order`,
+          );
+        }
+        previous = ind;
+        const row = JSON.parse(textOf(line)) as CleanedRow;
+        checkRow(entity, row);
+        chunk.push(row);
+        if (chunk.length >= INSERT_ROWS) {
+          pending.push(chunk);
+          chunk = [];
+        }
+      },
+      async () => {
+        for (let rows = pending.shift(); rows; rows = pending.shift()) await onChunk(rows);
+        heartbeat();
+      },
+      'latin1',
+    );
+    for (let rows = pending.shift(); rows; rows = pending.shift()) await onChunk(rows);
   }
+  if (chunk.length > 0) await onChunk(chunk);
 }
 
 interface Column {
@@ -162,56 +167,88 @@ const INSERT_ROWS = 5_000;
 /** pg_advisory_xact_lock(class, day): two runs of one day load one after the other. */
 const LOCK_CLASS = 20_261_121;
 
+interface Refused {
+  counts: RejectCounter;
+  lines: GzipJsonlObjects;
+}
+
+/**
+ * Replaces the day's rows of every entity in one transaction, streaming the latest/ objects from S3.
+ * A row PostgreSQL refuses for its data (SQLSTATE 22, 23) is set apart with its reason and the rest
+ * load: a refused row is a rejection of the day, never a failed or frozen day.
+ */
 async function replaceDay(
   client: PoolClient,
-  schema: string,
+  deps: Deps,
   day: BatchDay,
-  rows: Record<Entity, CleanedRow[]>,
-): Promise<void> {
+  keys: Record<Entity, string[]>,
+  heartbeat: () => void,
+): Promise<Record<Entity, EntityLoaded>> {
+  const schema = deps.config.BATCH_SCHEMA;
+  const bucket: Bucket = { s3: deps.s3, name: deps.config.S3_BUCKET };
   await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, dayBounds(day).start / 86_400_000]);
+  const loaded = {} as Record<Entity, EntityLoaded>;
   for (const entity of ENTITIES) {
     await client.query(`DELETE FROM ${q(schema)}.${q(entity)} WHERE dt = $1`, [day]);
     const sql = insertSql(schema, entity);
-    const entityRows = rows[entity];
-    for (let i = 0; i < entityRows.length; i += INSERT_ROWS) {
-      await client.query(sql, insertParams(entity, day, entityRows.slice(i, i + INSERT_ROWS)));
-    }
+    const refused: Refused = { counts: new RejectCounter(), lines: refusedWriter(deps, bucket, entity, day) };
+    let rows = 0;
+    await forEachChunk(
+      bucket,
+      entity,
+      keys[entity],
+      async (chunk) => {
+        const result = await applyIsolating(client, chunk, async (part) => {
+          const res = await client.query(sql, insertParams(entity, day, part));
+          return res.rowCount ?? 0;
+        });
+        rows += result.applied;
+        for (const { item, error } of result.refused) {
+          const reason = describeDataError(error);
+          refused.counts.add(reason);
+          refused.lines.write(`{"reason":${JSON.stringify(reason)},${JSON.stringify(item).slice(1)}`);
+        }
+      },
+      heartbeat,
+    );
+    await refused.lines.close();
+    loaded[entity] = { rows, refused: refused.counts.toJSON() };
   }
   const { workflowId, runId } = currentRun();
-  const loaded = ENTITIES.reduce((n, e) => n + rows[e].length, 0);
+  const total = ENTITIES.reduce((n, e) => n + loaded[e].rows, 0);
   await client.query(
     `INSERT INTO ${q(schema)}.days AS d (dt, status, workflow_id, run_id, rows_loaded, loaded_at)
      VALUES ($1, 'loaded', $2, $3, $4, now())
      ON CONFLICT (dt) DO UPDATE SET status = 'loaded', workflow_id = $2, run_id = $3, rows_loaded = $4,
        loaded_at = now(), report = NULL, error = NULL, finished_at = NULL`,
-    [day, workflowId, runId, loaded],
+    [day, workflowId, runId, total],
   );
+  return loaded;
 }
 
-export function createBatchLoadActivities({ pool, s3, config }: Deps) {
-  const bucket: Bucket = { s3, name: config.S3_BUCKET };
+/** The rows PostgreSQL refused, with their reasons, beside the day's other rejections. */
+function refusedWriter(deps: Deps, bucket: Bucket, entity: Entity, day: BatchDay): GzipJsonlObjects {
+  return new GzipJsonlObjects({
+    maxRecords: Infinity,
+    keyOf: () => loadRefusedKey(deps.config.BATCH_S3_PREFIX, entity, day),
+    upload: (key, body) => putObject(bucket, key, body, 'application/x-ndjson'),
+  });
+}
+
+export function createBatchLoadActivities(deps: Deps) {
   return {
-    /** Returns the rows loaded per entity. */
-    async loadBatchDay({ day, latest: keys }: LoadInput): Promise<Record<Entity, number>> {
+    /** Returns the rows loaded and refused per entity. */
+    async loadBatchDay({ day, latest: keys }: LoadInput): Promise<Record<Entity, EntityLoaded>> {
       const ctx = Context.current();
       const heartbeat = () => ctx.heartbeat();
-      const [pin, geo, user] = await Promise.all(
-        ENTITIES.map(async (entity) => {
-          const latest = await latestPerPost(bucket, keys[entity], heartbeat);
-          checkRows(entity, latest);
-          return latest;
-        }),
-      );
-      const rows: Record<Entity, CleanedRow[]> = { pin: pin ?? [], geo: geo ?? [], user: user ?? [] };
       const beat = setInterval(heartbeat, 2_000);
       try {
-        await withTransaction(pool, (client) => replaceDay(client, config.BATCH_SCHEMA, day, rows));
+        return await withTransaction(deps.pool, (client) => replaceDay(client, deps, day, keys, heartbeat));
       } catch (err) {
         throw narrowPostgres(err);
       } finally {
         clearInterval(beat);
       }
-      return { pin: rows.pin.length, geo: rows.geo.length, user: rows.user.length };
     },
   };
 }

@@ -8,16 +8,15 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BATCH_FAILURES, dayPrefix, partName, type BatchDay } from '../../domain/batch-keys.ts';
-import type { EntityCleaned, WrittenObject } from '../../domain/batch-report.ts';
+import { BATCH_FAILURES, dayPrefix, type BatchDay } from '../../domain/batch-keys.ts';
+import type { EntityCleaned } from '../../domain/batch-report.ts';
 import type { Entity } from '../../domain/wire.ts';
 import type { Config } from '../../infra/config.ts';
 import { currentRun } from './context.ts';
-import { LatestPerPost, RejectCounter } from './clean-lines.ts';
+import { RejectCounter } from './clean-lines.ts';
 import { permanent } from './failures.ts';
-import { GzipJsonlObjects } from './gzip-jsonl.ts';
 import { mapLimit } from './map-limit.ts';
-import { getObject, putObject, removeStrays, type Bucket } from './s3-objects.ts';
+import { getObject, removeStrays, type Bucket } from './s3-objects.ts';
 import { batchThreads } from './threads.ts';
 
 export interface LocalEntityInput {
@@ -76,19 +75,7 @@ const FILES_AT_ONCE = 3;
 export function createBatchLocalActivities({ s3, config }: Deps) {
   const bucket: Bucket = { s3, name: config.S3_BUCKET };
   const root = config.BATCH_S3_PREFIX;
-  const upload = (key: string, body: Buffer) => putObject(bucket, key, body, 'application/x-ndjson');
   const threads = batchThreads(config);
-
-  async function writeLatest(entity: Entity, day: BatchDay, latest: LatestPerPost): Promise<WrittenObject[]> {
-    const prefix = dayPrefix(root, 'latest', entity, day);
-    const writer = new GzipJsonlObjects({
-      maxRecords: config.BATCH_OBJECT_RECORDS,
-      keyOf: (part) => prefix + partName(part),
-      upload,
-    });
-    latest.writeTo(writer);
-    return writer.close();
-  }
 
   return {
     async downloadBatchRaw({ entity, keys }: LocalEntityInput): Promise<DownloadResult> {
@@ -115,20 +102,14 @@ export function createBatchLocalActivities({ s3, config }: Deps) {
         ),
       );
       const reasons = new RejectCounter();
-      const latest = new LatestPerPost();
-      for (const file of files) {
-        reasons.addAll(file.rejected);
-        // A Buffer crosses from a thread as a plain Uint8Array.
-        for (const [ind, c] of file.latest) {
-          latest.offer(ind, {
-            ...c,
-            record: Buffer.from(c.record.buffer, c.record.byteOffset, c.record.length),
-          });
-        }
-      }
+      for (const file of files) reasons.addAll(file.rejected);
       const objects = files.flatMap((f) => f.objects);
       const rejectedObjects = files.flatMap((f) => f.rejectedObjects);
-      const latestObjects = await writeLatest(entity, day, latest);
+      const latestObjects = await threads.run(
+        'mergeLatest',
+        { entity, day, runs: files.flatMap((f) => f.runs) },
+        { onProgress: () => ctx.heartbeat(), signal: ctx.cancellationSignal },
+      );
       for (const [zone, written] of [
         ['cleaned', objects],
         ['rejected', rejectedObjects],

@@ -42,7 +42,7 @@ export function createBatchReportActivities({ pool, s3, config }: Deps) {
          VALUES ($1, 'succeeded', $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (dt) DO UPDATE SET status = 'succeeded', workflow_id = $2, run_id = $3, rows_loaded = $4,
            records_exported = $5, records_cleaned = $6, records_rejected = $7, report = $8, error = NULL,
-           finished_at = $9`,
+           finished_at = $9, last_failure = NULL`,
         [
           report.day,
           report.workflowId,
@@ -58,15 +58,23 @@ export function createBatchReportActivities({ pool, s3, config }: Deps) {
       return key;
     },
 
-    /** Records that the day's latest run failed, and why (its earlier rows, if any, stay). */
+    /**
+     * Records that the day's latest run failed, and why. A day that had succeeded keeps its status,
+     * rows and report (they still describe what is loaded): only its last_failure is set.
+     */
     async markBatchDayFailed({ day, error }: { day: BatchDay; error: string }): Promise<void> {
       const { workflowId, runId } = currentRun();
       await query(
         pool,
-        `INSERT INTO ${days} AS d (dt, status, workflow_id, run_id, error, finished_at)
-         VALUES ($1, 'failed', $2, $3, $4, now())
-         ON CONFLICT (dt) DO UPDATE SET status = 'failed', workflow_id = $2, run_id = $3, error = $4,
-           finished_at = now()`,
+        `INSERT INTO ${days} AS d (dt, status, workflow_id, run_id, error, finished_at, last_failure)
+         VALUES ($1, 'failed', $2, $3, $4, now(),
+                 jsonb_build_object('workflowId', $2::text, 'runId', $3::text, 'error', $4::text, 'at', now()))
+         ON CONFLICT (dt) DO UPDATE SET last_failure = excluded.last_failure,
+           status = CASE WHEN d.status = 'succeeded' THEN d.status ELSE 'failed' END,
+           workflow_id = CASE WHEN d.status = 'succeeded' THEN d.workflow_id ELSE $2 END,
+           run_id = CASE WHEN d.status = 'succeeded' THEN d.run_id ELSE $3 END,
+           error = CASE WHEN d.status = 'succeeded' THEN d.error ELSE $4 END,
+           finished_at = CASE WHEN d.status = 'succeeded' THEN d.finished_at ELSE now() END`,
         [day, workflowId, runId, error],
       );
     },

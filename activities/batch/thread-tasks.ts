@@ -5,6 +5,7 @@ import type { Kafka } from 'kafkajs';
 import type { Config } from '../../infra/config.ts';
 import { cleanRawFile } from './clean-file.ts';
 import { exportPartitionRange } from './export-partition.ts';
+import { mergeLatest } from './merge-latest.ts';
 import type { Bucket } from './s3-objects.ts';
 
 export interface ThreadClients {
@@ -21,6 +22,7 @@ export interface TaskContext {
 export const TASKS = {
   exportPartition: exportPartitionRange,
   cleanFile: cleanRawFile,
+  mergeLatest,
 };
 
 export type TaskName = keyof typeof TASKS;

@@ -104,6 +104,7 @@ before(async () => {
       BATCH_VIEWS_SCHEMA: schemas.batchViews,
       PIPELINE_TASK_QUEUE: name,
       BATCH_SCHEDULE_ID: `${name}-daily`,
+      BATCH_ID_PREFIX: `${name}-`,
       BATCH_S3_PREFIX: `${name}/`,
       BATCH_WORK_DIR: workDir,
       STREAM_ID_PREFIX: `${name}-`,

@@ -22,7 +22,11 @@ Runtime.install({ logger: new DefaultLogger('ERROR') });
 const { EventType, PendingActivityState } = proto.temporal.api.enums.v1;
 
 function start(h: BatchHarness, workflowId: string): Promise<WorkflowHandle<typeof batchDay>> {
-  return h.client.workflow.start(batchDay, { workflowId, taskQueue: h.name, args: [{ date: DAY_2 }] });
+  return h.client.workflow.start(batchDay, {
+    workflowId,
+    taskQueue: h.name,
+    args: [{ date: DAY_2, idPrefix: h.config.BATCH_ID_PREFIX }],
+  });
 }
 
 async function pending(handle: WorkflowHandle) {
@@ -62,7 +66,8 @@ describe('BatchDay with S3 down', () => {
     const [s3Clean, tablesClean] = [await h.snapshotS3(), await h.snapshotTables()];
 
     await s3.stop();
-    const handle = await start(h, `${h.dayWorkflowId(DAY_2)}-s3-down`);
+    // The day's own workflow id (the clean run has ended): its activities are this run's.
+    const handle = await start(h, h.dayWorkflowId(DAY_2));
     const failing = await waitFor(
       'an activity retrying against S3',
       async () => (await pending(handle)).find((a) => (a.attempt ?? 0) >= 3 && a.lastFailure),

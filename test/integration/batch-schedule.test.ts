@@ -31,7 +31,7 @@ describe('the batch Schedule', () => {
   });
 
   test('is created once and updated afterwards, with the intended spec, keeping a pause', async () => {
-    const target = { scheduleId, taskQueue: h.name };
+    const target = { scheduleId, taskQueue: h.name, idPrefix: h.config.BATCH_ID_PREFIX };
     assert.equal(await ensureBatchSchedule(h.client, target), 'created');
     const d = await schedule.describe();
     assert.deepEqual(
@@ -82,7 +82,7 @@ describe('the batch Schedule', () => {
     await h.produce(fixtureMessages());
     await backfillBatchDays(h.client, { from: DAY_1, to: DAY_2, scheduleId });
     const reports: BatchDayReport[] = [];
-    for (const scheduled of ['2031-03-02T00:15:00Z', '2031-03-03T00:15:00Z']) {
+    for (const scheduled of ['2021-03-02T00:15:00Z', '2021-03-03T00:15:00Z']) {
       const workflowId = `${scheduleId}-${scheduled}`;
       await waitFor(
         `${workflowId} started`,

@@ -1,5 +1,5 @@
 // A small fixed data set for the batch layer, written by hand, and the answers the batch views must
-// give for it, worked out by hand (see the table below). Two days, 2031-03-01 and 2031-03-02.
+// give for it, worked out by hand (see the table below). Two days, 2021-03-01 and 2021-03-02.
 //
 // The posts once both days are loaded (the latest day's row of each post; within a day its latest
 // event). Partition = ind % 3. Followers after cleaning. "·" = no row.
@@ -24,8 +24,8 @@
 // just after day 2.
 import type { Entity } from '../../domain/wire.ts';
 
-export const DAY_1 = '2031-03-01';
-export const DAY_2 = '2031-03-02';
+export const DAY_1 = '2021-03-01';
+export const DAY_2 = '2021-03-02';
 
 export interface FixtureMessage {
   entity: Entity;

@@ -51,6 +51,8 @@ export interface BatchHarness {
   /** Every row of the batch and view tables, in a fixed order. */
   snapshotTables(): Promise<Record<string, unknown[]>>;
   readLines(key: string): Promise<string[]>;
+  /** An object's body as text; undefined when it does not exist. */
+  readText(key: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function createBatchHarness(overrides: NodeJS.ProcessEnv = {}): Pro
     BATCH_VIEWS_SCHEMA: `${id}_views`,
     BATCH_WORK_DIR: workDir,
     PIPELINE_TASK_QUEUE: name,
+    BATCH_ID_PREFIX: `${name}-`,
   };
   const config = loadConfig(env);
   await provision(config);
@@ -98,18 +101,19 @@ export async function createBatchHarness(overrides: NodeJS.ProcessEnv = {}): Pro
       await Promise.all(workers.map((w) => w.running));
       workers = [];
     },
-    dayWorkflowId: (date) => `${batchWorkflowId(date)}-${name}`,
+    dayWorkflowId: (date) => batchWorkflowId(date, config.BATCH_ID_PREFIX),
     async runDay(date, workflowId = harness.dayWorkflowId(date)) {
       return client.workflow.execute(batchDay, {
         workflowId,
         taskQueue: name,
-        args: [{ date }],
+        args: [{ date, idPrefix: config.BATCH_ID_PREFIX }],
         typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.batchDate, value: date }],
       });
     },
     snapshotS3: () => snapshotS3(bucket, config.BATCH_S3_PREFIX),
     snapshotTables: () => snapshotTables(clients.pool, config),
     readLines: (key) => readLines(bucket, key),
+    readText: (key) => readText(bucket, key),
     async close() {
       if (workers.length > 0) await harness.stopWorkers();
       await cleanUp(clients, config).catch(() => undefined);
@@ -193,6 +197,14 @@ async function readLines(bucket: Bucket, key: string): Promise<string[]> {
   const { body } = await getObject(bucket, key);
   await forEachGzipLine(body, (line) => lines.push(line));
   return lines;
+}
+
+async function readText(bucket: Bucket, key: string): Promise<string | undefined> {
+  if (!(await listKeys(bucket, key)).includes(key)) return undefined;
+  const { body } = await getObject(bucket, key);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function snapshotS3(bucket: Bucket, root: string): Promise<Record<string, string>> {

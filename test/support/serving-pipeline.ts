@@ -54,6 +54,7 @@ export async function createServingPipeline(): Promise<ServingPipeline> {
       STREAM_SCHEMA: speedSchema,
       STREAM_ID_PREFIX: `${name}-`,
       BATCH_SCHEDULE_ID: `${name}-batch-daily`,
+      BATCH_ID_PREFIX: `${name}-`,
       // Short idle waits: the test waits for the streams several times.
       STREAM_MAX_WAIT_MS: '200',
       API_KEY: SERVING_API_KEY,

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   createLineCleaner,
-  isoTime,
-  LatestPerPost,
   OTHER_REASONS,
   REASONS,
   RejectCounter,
 } from '../../activities/batch/clean-lines.ts';
+import { isoTime, readCleanedLine } from '../../activities/batch/cleaned-lines.ts';
+import { mergeRuns, SortedRuns } from '../../activities/batch/sorted-runs.ts';
 import { splitRawLine, writeRawLine, type LineSink } from '../../activities/batch/raw-lines.ts';
 import { cleanRecord } from '../../domain/clean.ts';
 
@@ -125,30 +128,59 @@ test('the memo never mixes up records: each line is cleaned as if alone', () => 
   }
 });
 
-test('each post keeps its latest event, whatever order the events come in', () => {
+test('each post keeps its latest event, by Kafka order, whatever order the events come in', async () => {
   const events = [
-    { ind: 2, timestamp: 100, partition: 1, offset: 5, v: 'a' },
-    { ind: 1, timestamp: 300, partition: 0, offset: 9, v: 'b' },
-    { ind: 2, timestamp: 200, partition: 1, offset: 6, v: 'c' },
-    { ind: 1, timestamp: 300, partition: 0, offset: 8, v: 'd' },
-    { ind: 2, timestamp: 200, partition: 0, offset: 99, v: 'e' },
+    { ind: 2, time: 100, partition: 1, offset: 5, v: 'a' },
+    { ind: 1, time: 300, partition: 0, offset: 9, v: 'b' },
+    // Later in the partition, earlier by its timestamp: a producer's clock went back. Kafka's order wins.
+    { ind: 2, time: 50, partition: 1, offset: 6, v: 'c' },
+    { ind: 1, time: 300, partition: 0, offset: 8, v: 'd' },
+    // Another partition (the topic's partition count changed): the later timestamp wins.
+    { ind: 3, time: 200, partition: 0, offset: 99, v: 'e' },
+    { ind: 3, time: 150, partition: 2, offset: 7, v: 'f' },
   ];
-  const winners = (order: typeof events) => {
-    const latest = new LatestPerPost();
-    for (const e of order) latest.offer(e.ind, { ...e, record: Buffer.from(`{"ind":${e.ind},"v":"${e.v}"`) });
-    const sink = lines();
-    latest.writeTo(sink);
-    return sink.out.map((l) => JSON.parse(l) as { ind: number; v: string; source_offset: number });
-  };
-  const expected = winners(events);
-  assert.deepEqual(
-    expected.map((r) => [r.ind, r.v, r.source_offset]),
-    [
-      [1, 'b', 9],
-      [2, 'c', 6],
-    ],
-  );
-  assert.deepEqual(winners([...events].reverse()), expected);
+  const dir = await mkdtemp(path.join(tmpdir(), 'pinpipe-runs-'));
+  try {
+    const winners = async (order: typeof events, limit: number, base: string) => {
+      // Two runs files (as two raw files would give), each spilling every `limit` posts.
+      const runs = [
+        new SortedRuns(path.join(dir, `${base}-a`), limit),
+        new SortedRuns(path.join(dir, `${base}-b`), limit),
+      ];
+      order.forEach((e, i) =>
+        runs[i % 2]!.offer(e.ind, { ...e, head: Buffer.from(`{"ind":${e.ind},"v":"${e.v}"`) }),
+      );
+      const files = (await Promise.all(runs.map((r) => r.close()))).flat();
+      const sink = lines();
+      assert.equal(await mergeRuns(files, sink), 3);
+      return sink.out.map((l) => JSON.parse(l) as { ind: number; v: string; source_offset: number });
+    };
+    const expected = await winners(events, 100, 'one');
+    assert.deepEqual(
+      expected.map((r) => [r.ind, r.v, r.source_offset]),
+      [
+        [1, 'b', 9],
+        [2, 'c', 6],
+        [3, 'e', 99],
+      ],
+    );
+    assert.deepEqual(await winners([...events].reverse(), 100, 'reversed'), expected);
+    // Runs of one post each: the merge sees every candidate from a run of its own.
+    assert.deepEqual(await winners(events, 1, 'spilled'), expected);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a cleaned line gives back its post and event position', () => {
+  const sink = lines();
+  const cleaner = createLineCleaner('user', { cleaned: sink, rejected: lines() });
+  assert.equal(cleaner(rawOf(JSON.stringify(user))), undefined);
+  assert.deepEqual(readCleanedLine(sink.out[0]!), {
+    ind: 7,
+    position: { time: 1795248000000, partition: 2, offset: 41 },
+  });
+  assert.throws(() => readCleanedLine('{"ind":7,"user_name":"x"}'), /not a cleaned line/);
 });
 
 test('rejections are counted by reason, a flood of distinct reasons kept small', () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/activity';
-import { LatestPerPost, RejectCounter, OTHER_REASONS } from '../../activities/batch/clean-lines.ts';
+import { RejectCounter, OTHER_REASONS } from '../../activities/batch/clean-lines.ts';
 import { batchThreads, closeBatchThreads } from '../../activities/batch/threads.ts';
 import { BATCH_FAILURES, partName, rawPartitionPrefix } from '../../domain/batch-keys.ts';
 import { loadConfig } from '../../infra/config.ts';
@@ -87,22 +87,4 @@ test('RejectCounter.addAll of per-file counts equals counting in one pass', () =
   assert.equal(Object.keys(merged.toJSON().byReason).length, 101);
   assert.equal(merged.toJSON().byReason[OTHER_REASONS], 50);
   assert.deepEqual(one.toJSON().total, merged.toJSON().total);
-});
-
-test('LatestPerPost: merging per-file winners picks the same records as one pass', () => {
-  const candidates = Array.from({ length: 200 }, (_, i) => ({
-    ind: i % 7,
-    c: { record: Buffer.from(`r${i}`), timestamp: 1000 + (i % 13), partition: i % 3, offset: i },
-  }));
-  const one = new LatestPerPost();
-  const files = [new LatestPerPost(), new LatestPerPost(), new LatestPerPost()];
-  candidates.forEach(({ ind, c }, i) => {
-    one.offer(ind, c);
-    files[i % 3]!.offer(ind, c);
-  });
-  const merged = new LatestPerPost();
-  for (const f of files) for (const [ind, c] of f.entries()) merged.offer(ind, c);
-  const text = (l: LatestPerPost) => l.entries().sort(([a], [b]) => a - b);
-  assert.deepEqual(text(merged), text(one));
-  assert.equal(merged.size, 7);
 });
