@@ -1,0 +1,428 @@
+// The speed layer under bad data and small faults, on the real stack: poison written straight to
+// Kafka (no API in front), a row PostgreSQL itself refuses, offsets with gaps (transactions), an idle
+// wait longer than the heartbeat timeout, a connection that stops answering, a stop sent while no
+// worker ran. Each time: nothing lost, nothing applied twice, nothing frozen.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import pg from 'pg';
+import { cleanRecord } from '../../domain/clean.ts';
+import { statusQuery, stopSignal, type StreamStatus } from '../../domain/stream-wire.ts';
+import { deadLetterTopic, entityTopic, type Entity } from '../../domain/wire.ts';
+import { loadConfig, type Config } from '../../infra/config.ts';
+import { createKafka } from '../../infra/kafka.ts';
+import { liveLag, readStreamStatus } from '../../infra/stream-status.ts';
+import { connectTemporal } from '../../infra/temporal.ts';
+import { openPipelineClients, type PipelineClients } from '../../workers/clients.ts';
+import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
+import { startStream } from '../../workers/streams.ts';
+import { stream, type StreamInput } from '../../workflows/stream.ts';
+import { readTopics } from '../support/kafka-read.ts';
+import { freshName } from '../support/names.ts';
+import { readSample } from '../support/records.ts';
+import {
+  createSpeedSchema,
+  createTestTopics,
+  deleteTestTopics,
+  dropSchema,
+  sendRaw,
+} from '../support/stream-fixture.ts';
+import { createTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { waitFor } from '../support/wait.ts';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+
+const pins = readSample().pin as unknown as Record<string, unknown>[];
+const geo = readSample().geo[0] as unknown as Record<string, unknown>;
+/** PostgreSQL refuses this title (a constraint the test adds): no cleaning rule knows it. */
+const REFUSED_TITLE = 'refused by a constraint';
+
+/** Raw messages no API validated, each with the reason it must be dead-lettered with. */
+function poison(): { key: string; value: Buffer; reason: RegExp }[] {
+  const base = pins[0]!;
+  const json = (r: Record<string, unknown>) => Buffer.from(JSON.stringify(r));
+  return [
+    { key: '9001', value: Buffer.from('not json at all'), reason: /^value: not valid JSON$/ },
+    // JSON.stringify writes the escapes `\ud800` and `\u0000`: valid JSON, text PostgreSQL cannot hold.
+    {
+      key: '9002',
+      value: json({ ...base, index: 9002, title: '\ud800' }),
+      reason: /^title: .*lone surrogate/,
+    },
+    {
+      key: '9003',
+      value: json({ ...base, index: 9003, description: 'a\u0000b' }),
+      reason: /^description: contains a NUL/,
+    },
+    {
+      key: '9004',
+      value: json({ ...base, index: 9004, description: 'x'.repeat(1_000_000) }),
+      reason: /^description: Too big/,
+    },
+    { key: String(geo.ind), value: json(geo), reason: /unknown field/ },
+    // Bytes that are not text at all: a NUL byte and invalid UTF-8.
+    { key: '9006', value: Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0x7d]), reason: /^value: not valid JSON$/ },
+    {
+      key: '9007',
+      value: json({ ...base, index: 9007, title: REFUSED_TITLE }),
+      reason: /^pin_title_check: PostgreSQL refused it \(23514 check_violation\)$/,
+    },
+  ];
+}
+
+describe('speed layer integrity', () => {
+  let config: Config;
+  let clients: PipelineClients;
+  let connection: NativeConnection;
+  let client: Client;
+  let closeClient: () => Promise<void>;
+  let worker: Worker;
+  let running: Promise<void>;
+  let schema: string;
+  const taskQueue = freshName('test-stream-integrity');
+
+  before(async () => {
+    const admin = createKafka(loadConfig({})).admin();
+    await admin.connect();
+    const prefix = await createTestTopics(admin).finally(() => admin.disconnect());
+    config = loadConfig({ LOG_LEVEL: 'warn', KAFKA_TOPIC_PREFIX: prefix, PIPELINE_TASK_QUEUE: taskQueue });
+    clients = await openPipelineClients(config);
+    schema = await createSpeedSchema(clients.pool);
+    await clients.pool.query(
+      `ALTER TABLE ${pg.escapeIdentifier(schema)}.pin ADD CONSTRAINT pin_title_check CHECK (title IS DISTINCT FROM $$${REFUSED_TITLE}$$)`,
+    );
+    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    const temporal = await connectTemporal(config);
+    client = temporal.client;
+    closeClient = () => temporal.connection.close();
+    worker = await createPipelineWorker(config, clients, connection, taskQueue);
+    running = worker.run();
+  });
+
+  after(async () => {
+    worker.shutdown();
+    await running;
+    await deleteTestTopics(clients.kafkaAdmin, config.KAFKA_TOPIC_PREFIX);
+    await dropSchema(clients.pool, schema);
+    await clients.close();
+    await connection.close();
+    await closeClient();
+  });
+
+  function input(entity: Entity, overrides: Partial<StreamInput> = {}): StreamInput {
+    return {
+      stream: freshName(`stream-${entity}`),
+      entity,
+      topic: entityTopic(config.KAFKA_TOPIC_PREFIX, entity),
+      deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),
+      schema,
+      maxRecordsPerPartition: 1_000,
+      maxWaitMs: 300,
+      idleBackoffMs: { initial: 50, max: 200 },
+      maxBatchesPerRun: 200,
+      ...overrides,
+    };
+  }
+
+  const start = (i: StreamInput): Promise<WorkflowHandle<typeof stream>> =>
+    client.workflow.start(stream, { workflowId: i.stream, taskQueue, args: [i] });
+
+  const lagNow = async (i: StreamInput) =>
+    (await liveLag({ pool: clients.pool, admin: async () => clients.kafkaAdmin, schema }, i)).reduce(
+      (n, p) => n + p.lag,
+      0,
+    );
+
+  /** Waits until the stream applied `read` records and Kafka holds nothing it has not: checking it never retried. */
+  async function caughtUp(handle: WorkflowHandle, i: StreamInput, read: number, timeoutMs = 60_000) {
+    const states = new Set<string>();
+    const status = await waitFor(
+      `the stream to apply ${read} records`,
+      async () => {
+        const s = await handle.query(statusQuery);
+        states.add(s.state);
+        return s.totals.read >= read && (await lagNow(i)) === 0 ? s : undefined;
+      },
+      timeoutMs,
+    );
+    return { status, states };
+  }
+
+  async function stop(handle: WorkflowHandle): Promise<void> {
+    await handle.signal(stopSignal);
+    await handle.result();
+  }
+
+  test('poison written straight to Kafka is dead-lettered with its reason; the partition goes on', async () => {
+    const i = input('pin');
+    const bad = poison();
+    const good = pins.slice(0, 120);
+    const handle = await start(i);
+    // Valid records around the poison, in every partition: before, between and after.
+    await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', good.slice(0, 60));
+    await clients.producer.send({
+      topic: i.topic,
+      acks: -1,
+      messages: bad.map((b) => ({ key: b.key, value: b.value })),
+    });
+    await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', good.slice(60));
+    const sent = good.length + bad.length;
+
+    const { status, states } = await caughtUp(handle, i, sent);
+    assert.equal(status.totals.read, sent, 'every record read once');
+    assert.equal(status.totals.deadLettered, bad.length);
+    assert.equal(status.totals.cleaned, good.length);
+    assert.ok(!states.has('retrying'), `never retrying: ${[...states].join(', ')}`);
+
+    const q = pg.escapeIdentifier(schema);
+    const { rows: dead } = await clients.pool.query<{ offset: string; reason: string; raw: Buffer }>(
+      `SELECT "offset", reason, raw FROM ${q}.dead_letters WHERE stream = $1`,
+      [i.stream],
+    );
+    assert.equal(dead.length, bad.length, 'one dead letter per poison record, once');
+    for (const b of bad) {
+      const row = dead.find((d) => d.raw.equals(b.value));
+      assert.ok(row, `dead letter of ${b.value.subarray(0, 30).toString('latin1')} (raw kept byte for byte)`);
+      assert.match(row.reason, b.reason);
+    }
+    const { rows: applied } = await clients.pool.query<{ ind: number }>(
+      `SELECT ind FROM ${q}.pin ORDER BY ind`,
+    );
+    const validInds = [...new Set(good.map((p) => Number(p.index)))].sort((a, b) => a - b);
+    assert.deepEqual(
+      applied.map((r) => r.ind),
+      validInds,
+      'every valid post applied, no poison',
+    );
+
+    // The dead-letter topic has them too (at least once), named by their source and with the reason.
+    const letters = (await readTopics(clients.kafka, [i.deadLetterTopic], bad.length)).filter(
+      (m) => m.headers.stream === i.stream,
+    );
+    assert.equal(new Set(letters.map((m) => m.key)).size, bad.length);
+    for (const m of letters) assert.ok(m.key.startsWith(`${i.topic}/`) && m.headers.reason, m.key);
+    const big = letters.find((m) => m.headers['truncated-from-bytes'] !== undefined);
+    assert.ok(big, 'the 1 MB value is cut to fit the dead-letter topic, and says so');
+    assert.ok(Number(big.headers['truncated-from-bytes']) > 1_000_000);
+
+    // The history tells of no failure: poison never made a micro-batch fail.
+    const { events } = await handle.fetchHistory();
+    assert.equal((events ?? []).filter((e) => e.activityTaskFailedEventAttributes).length, 0);
+    await stop(handle);
+  });
+
+  test('offsets with gaps (transaction markers, an aborted transaction) are passed, lag reaches 0', async () => {
+    const i = input('user');
+    const users = readSample().user.slice(0, 30) as unknown as Record<string, unknown>[];
+    const producer = clients.kafka.producer({
+      transactionalId: freshName('txn'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    try {
+      const send = async (records: Record<string, unknown>[], commit: boolean) => {
+        const txn = await producer.transaction();
+        await txn.send({
+          topic: i.topic,
+          messages: records.map((r) => ({ key: String(r.ind), value: JSON.stringify(r) })),
+        });
+        await (commit ? txn.commit() : txn.abort());
+      };
+      await send(users.slice(0, 10), true);
+      await send(
+        users.slice(10, 20).map((u) => ({ ...u, first_name: 'Aborted' })),
+        false,
+      );
+      await send(users.slice(20, 30), true);
+    } finally {
+      await producer.disconnect();
+    }
+    const handle = await start(i);
+    // Committed records only; every offset of the log passed, the markers after the last record too.
+    const { status } = await caughtUp(handle, i, 20);
+    assert.equal(status.totals.read, 20);
+    const { rows } = await clients.pool.query<{ n: number; aborted: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE user_name LIKE 'Aborted %')::int AS aborted
+       FROM ${pg.escapeIdentifier(schema)}."user"`,
+    );
+    const distinct = new Set(
+      users
+        .slice(0, 10)
+        .concat(users.slice(20))
+        .map((u) => u.ind),
+    ).size;
+    assert.deepEqual(rows[0], { n: distinct, aborted: 0 });
+    const watermarks = await clients.kafkaAdmin.fetchTopicOffsets(i.topic);
+    const high = watermarks.reduce((n, w) => n + Number(w.high), 0);
+    assert.ok(
+      high > 30,
+      `the log holds markers and aborted records beyond the 20 committed (${high} offsets)`,
+    );
+    assert.equal(await lagNow(i), 0);
+    await stop(handle);
+  });
+
+  test('an idle micro-batch waiting longer than the heartbeat timeout keeps heartbeating', async () => {
+    const i = input('geo', {
+      maxWaitMs: 9_000,
+      heartbeatTimeoutMs: 3_000,
+      idleBackoffMs: { initial: 50, max: 50 },
+    });
+    const handle = await start(i);
+    // Long enough for the first idle batch to wait its 9 s and a second to start.
+    await new Promise((r) => setTimeout(r, 12_000));
+    const { events } = await handle.fetchHistory();
+    assert.equal(
+      (events ?? []).filter((e) => e.activityTaskTimedOutEventAttributes).length,
+      0,
+      'no micro-batch timed out',
+    );
+    const s: StreamStatus = await handle.query(statusQuery);
+    assert.ok(s.totals.batches >= 1, 'the idle batch completed');
+    assert.equal(s.retrying, null);
+    await stop(handle);
+  });
+
+  test('a stop no worker took is withdrawn by a start: the stream runs, and status showed it waiting', async () => {
+    const queue = freshName('test-stream-unpolled');
+    const streamConfig = { ...config, PIPELINE_TASK_QUEUE: queue };
+    const i = input('geo');
+    await startStream(client, streamConfig, i);
+    await client.workflow.getHandle(i.stream).signal(stopSignal);
+    await startStream(client, streamConfig, i);
+    const deps = { temporal: client, pool: clients.pool, admin: async () => clients.kafkaAdmin, schema };
+    const ref = { stream: i.stream, entity: i.entity, topic: i.topic, workflowId: i.stream };
+    const waiting = await readStreamStatus(deps, ref);
+    assert.equal(waiting.state, 'not answering');
+    assert.deepEqual(waiting.pendingSignals, ['start', 'stop', 'start']);
+
+    const late = await createPipelineWorker(config, clients, connection, queue);
+    await late.runUntil(async () => {
+      const geos = readSample().geo.slice(0, 10) as unknown as Record<string, unknown>[];
+      await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'geo', geos);
+      const handle = client.workflow.getHandle(i.stream);
+      const { status } = await caughtUp(handle, i, geos.length);
+      assert.ok(['running', 'idle'].includes(status.state), status.state);
+      const after = await readStreamStatus(deps, ref);
+      assert.equal(after.pendingSignals, undefined);
+      await stop(handle);
+    });
+  });
+});
+
+describe('speed layer with a PostgreSQL connection that stops answering', () => {
+  let proxy: TcpProxy;
+  let config: Config;
+  let clients: PipelineClients;
+  let connection: NativeConnection;
+  let schema: string;
+  const taskQueue = freshName('test-stream-halfopen');
+
+  before(async () => {
+    const base = loadConfig({});
+    const url = new URL(base.DATABASE_URL);
+    proxy = await createTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    url.port = String(proxy.port);
+    url.hostname = '127.0.0.1';
+    const admin = createKafka(base).admin();
+    await admin.connect();
+    const prefix = await createTestTopics(admin).finally(() => admin.disconnect());
+    config = loadConfig({
+      LOG_LEVEL: 'warn',
+      KAFKA_TOPIC_PREFIX: prefix,
+      PIPELINE_TASK_QUEUE: taskQueue,
+      DATABASE_URL: url.toString(),
+      DATABASE_QUERY_TIMEOUT_MS: '2000',
+    });
+    clients = await openPipelineClients(config);
+    schema = await createSpeedSchema(clients.pool);
+    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  });
+
+  after(async () => {
+    proxy.thaw();
+    await deleteTestTopics(clients.kafkaAdmin, config.KAFKA_TOPIC_PREFIX);
+    await dropSchema(clients.pool, schema);
+    await clients.close();
+    await connection.close();
+    await proxy.close();
+  });
+
+  test('a micro-batch whose connection hangs fails in time and is retried; nothing lost or doubled', async () => {
+    const temporal = await connectTemporal(config);
+    const worker = await createPipelineWorker(config, clients, connection, taskQueue);
+    const i: StreamInput = {
+      stream: freshName('stream-halfopen'),
+      entity: 'pin',
+      topic: entityTopic(config.KAFKA_TOPIC_PREFIX, 'pin'),
+      deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),
+      schema,
+      maxRecordsPerPartition: 100,
+      maxWaitMs: 300,
+      idleBackoffMs: { initial: 50, max: 200 },
+      maxBatchesPerRun: 500,
+      retryBackoffMs: { initial: 500, max: 2_000 },
+    };
+    try {
+      await worker.runUntil(async () => {
+        const handle = await temporal.client.workflow.start(stream, {
+          workflowId: i.stream,
+          taskQueue,
+          args: [i],
+        });
+        const first = pins.slice(0, 100);
+        await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', first);
+        await waitFor('the first records', async () =>
+          (await handle.query(statusQuery)).totals.read >= first.length ? true : undefined,
+        );
+        proxy.freeze();
+        const rest = pins.slice(100, 300);
+        await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', rest);
+        const failing = await waitFor(
+          'a micro-batch failing on the hung connection',
+          async () => {
+            const s = await handle.query(statusQuery);
+            return s.retrying ? s : undefined;
+          },
+          60_000,
+        );
+        assert.equal(failing.retrying?.lastFailure.type, 'PostgresUnavailable');
+        proxy.thaw();
+        const status = await waitFor(
+          'the stream to catch up',
+          async () => {
+            const s = await handle.query(statusQuery);
+            return s.totals.read === first.length + rest.length && s.lag === 0 && !s.retrying ? s : undefined;
+          },
+          60_000,
+        );
+        assert.equal(status.totals.cleaned, first.length + rest.length);
+        const { rows } = await clients.pool.query<{ applied: number }>(
+          `SELECT sum(records_applied)::int AS applied FROM ${pg.escapeIdentifier(schema)}.stream_offsets WHERE stream = $1`,
+          [i.stream],
+        );
+        assert.equal(rows[0]?.applied, first.length + rest.length, 'each record applied once');
+        await handle.signal(stopSignal);
+        await handle.result();
+      });
+    } finally {
+      await temporal.connection.close();
+    }
+  });
+});
+
+// Keeps the cleaning module in the test's imports honest: a poison record is one the cleaning refuses.
+test('the poison the stream test writes is refused by the cleaning, or by PostgreSQL alone', () => {
+  for (const b of poison()) {
+    let value: unknown;
+    try {
+      value = JSON.parse(b.value.toString('utf8'));
+    } catch {
+      continue;
+    }
+    const cleaned = cleanRecord('pin', value);
+    assert.equal(cleaned.ok, (value as { title?: unknown }).title === REFUSED_TITLE, b.key);
+  }
+});
