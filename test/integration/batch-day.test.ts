@@ -190,7 +190,7 @@ describe('BatchDay', () => {
       );
     }
     assert.deepEqual(day2.entities.pin.cleaned.rejected.byReason, {
-      [rejectReason('pin', { ...JSON.parse(fixtureMessages()[0]!.value!), follower_count: '12q' })]: 1,
+      [rejectReason('pin', { ...JSON.parse(String(fixtureMessages()[0]!.value)), follower_count: '12q' })]: 1,
       [rejectReason('pin', null)]: 1,
     });
     assert.deepEqual(Object.keys(day2.entities.geo.cleaned.rejected.byReason), [

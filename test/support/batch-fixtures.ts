@@ -32,8 +32,8 @@ export interface FixtureMessage {
   key: string;
   partition: number;
   timestamp: number;
-  /** The message value as sent: a record's JSON, other text, or null. */
-  value: string | null;
+  /** The message value as sent: a record's JSON, other text or bytes, or null. */
+  value: string | Buffer | null;
 }
 
 interface Post {

@@ -1,0 +1,147 @@
+// BatchDay's own logic with mocked activities, on the stack's Temporal server: the checks it makes
+// between the activities, whatever they return.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { BatchActivities, BatchLocalActivities } from '../../activities/batch/index.ts';
+import { BATCH_FAILURES, batchWorkflowId } from '../../domain/batch-keys.ts';
+import { ENTITIES, type Entity } from '../../domain/wire.ts';
+import { loadConfig } from '../../infra/config.ts';
+import { connectTemporal } from '../../infra/temporal.ts';
+import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.ts';
+import { batchDay } from '../../workflows/batch-day.ts';
+import { freshName } from '../support/names.ts';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+type Mocked = Partial<BatchActivities & BatchLocalActivities>;
+
+/** Activities that export `exported` pin records and clean `cleanedIn` of them; records what was called. */
+function mockedDay(queue: string, exported: number, cleanedIn: number, calls: string[]): Mocked {
+  const none = { total: 0, byReason: {} };
+  const cleaned = (entity: Entity, n: number) => ({
+    entity,
+    in: n,
+    out: n,
+    rejected: none,
+    objects: [],
+    rejectedObjects: [],
+    latestObjects: [],
+  });
+  return {
+    async planBatchExport({ day }) {
+      calls.push('plan');
+      const plan = {
+        entity: 'pin' as const,
+        topic: 'mock.pin',
+        partition: 0,
+        partitions: [0],
+        source: 'kafka' as const,
+        archive: null,
+        read: { from: '0', to: String(exported) },
+        write: true,
+        startOffset: '0',
+        endOffset: String(exported),
+        endFinal: true,
+      };
+      return { day, dayComplete: true, partitions: [plan] };
+    },
+    async exportBatchPartition() {
+      calls.push('export');
+      const objects = [{ key: 'raw/entity=pin/part-00000.jsonl.gz', records: exported, bytes: 100 }];
+      return {
+        partition: 0,
+        startOffset: '0',
+        endOffset: String(exported),
+        records: exported,
+        objects,
+        source: 'kafka',
+      };
+    },
+    getBatchWorkerQueue: async () => queue,
+    async downloadBatchRaw({ entity, keys }) {
+      return { entity, files: keys.length, bytes: 100 };
+    },
+    async cleanBatchRaw({ entity }) {
+      return cleaned(entity, entity === 'pin' ? cleanedIn : 0);
+    },
+    removeBatchWorkDir: async () => undefined,
+    async loadBatchDay() {
+      calls.push('load');
+      return Object.fromEntries(ENTITIES.map((e) => [e, { rows: 0, refused: none }])) as never;
+    },
+    async refreshBatchViews() {
+      calls.push('views');
+      return {};
+    },
+    async publishBatchReport() {
+      calls.push('report');
+      return 'reports/mock.json';
+    },
+    async markBatchDayFailed({ error }) {
+      calls.push(`failed: ${error}`);
+    },
+  };
+}
+
+describe('BatchDay with mocked activities', () => {
+  let client: Client;
+  let clientConnection: Connection;
+  let connection: NativeConnection;
+
+  before(async () => {
+    const config = loadConfig({});
+    ({ client, connection: clientConnection } = await connectTemporal(config));
+    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  });
+
+  after(async () => {
+    await clientConnection.close();
+    await connection.close();
+  });
+
+  async function run(exported: number, cleanedIn: number) {
+    const queue = freshName('test-batch-mock');
+    const calls: string[] = [];
+    const worker = await Worker.create({
+      connection,
+      taskQueue: queue,
+      workflowsPath: WORKFLOWS_PATH,
+      activities: mockedDay(queue, exported, cleanedIn, calls),
+    });
+    const day = '2021-07-01';
+    const outcome = await worker.runUntil(
+      client.workflow
+        .execute(batchDay, {
+          workflowId: batchWorkflowId(day, `${queue}-`),
+          taskQueue: queue,
+          args: [{ date: day, idPrefix: `${queue}-` }],
+        })
+        .then(
+          (report) => ({ report, error: undefined }),
+          (error: unknown) => ({ report: undefined, error }),
+        ),
+    );
+    return { ...outcome, calls };
+  }
+
+  test('records cleaned plus rejected must equal records exported, or the day fails before the load', async () => {
+    const { error, calls } = await run(5, 4);
+    assert.ok(error instanceof WorkflowFailedError);
+    const cause = error.cause as { type?: string; message: string; nonRetryable?: boolean };
+    assert.equal(cause.type, BATCH_FAILURES.countMismatch);
+    assert.match(cause.message, /pin: 5 records exported, but the clean read 4/);
+    assert.ok(!calls.includes('load'), 'nothing is loaded');
+    assert.ok(
+      calls.some((c) => c.startsWith('failed: pin: 5 records exported')),
+      'the failure is recorded',
+    );
+  });
+
+  test('matching counts go on to the load, the views and the report', async () => {
+    const { report, calls } = await run(5, 5);
+    assert.ok(report);
+    assert.deepEqual(calls, ['plan', 'export', 'load', 'views', 'report']);
+  });
+});
