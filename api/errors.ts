@@ -53,6 +53,25 @@ export class PayloadTooLargeError extends ApiError {
   }
 }
 
+/**
+ * Kafka refused the request's records: those that share a partition exceed the broker's limit for
+ * one batch of a partition (the topic's max.message.bytes). Retrying cannot help; fewer records can.
+ */
+export class RecordsTooLargeError extends ApiError {
+  override readonly name = 'RecordsTooLargeError';
+  readonly status = 413;
+  readonly code = 'records_too_large';
+  constructor(
+    readonly limitBytes: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Kafka refused the records: those sharing a partition exceed its limit of ${limitBytes ?? 'max.message.bytes'} bytes per batch (max.message.bytes); send fewer records per request`,
+      options,
+    );
+  }
+}
+
 /** The `x-api-key` header is missing or wrong while the API requires a key. */
 export class UnauthorizedError extends ApiError {
   override readonly name = 'UnauthorizedError';

@@ -5,7 +5,7 @@
 // a fresh producer id.
 import kafkajs, { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from '../infra/logger.ts';
-import { KafkaUnavailableError } from './errors.ts';
+import { KafkaUnavailableError, RecordsTooLargeError } from './errors.ts';
 import type { OutgoingMessage, SendBatch } from './producer.ts';
 
 const { KafkaJSError } = kafkajs;
@@ -21,6 +21,20 @@ export interface KafkaSenderOptions {
   /** How long the leader waits for the in-sync replicas' acknowledgements. */
   ackTimeoutMs: number;
   retryAfterSeconds: number;
+  /** The topics' max.message.bytes, to name it when Kafka refuses records as too large. */
+  maxMessageBytes?: () => Promise<number | undefined>;
+}
+
+/** Kafka's answers for records over its size limits: the same records would be refused again. */
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
+
+function isTooLarge(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (TOO_LARGE.has(String((e as { type?: unknown }).type))) return true;
+    const inner = (e as { errors?: unknown }).errors;
+    if (Array.isArray(inner) && inner.some(isTooLarge)) return true;
+  }
+  return false;
 }
 
 function byTopic(messages: OutgoingMessage[]): TopicMessages[] {
@@ -82,6 +96,11 @@ export function createKafkaSender(kafka: Kafka, log: Logger, opts: KafkaSenderOp
         await producer.sendBatch({ acks: -1, timeout: opts.ackTimeoutMs, topicMessages: byTopic(messages) });
       } catch (err) {
         retire(producer);
+        if (isTooLarge(err)) {
+          const limit = await opts.maxMessageBytes?.().catch(() => undefined);
+          log.warn(describe(err), 'kafka refused records as too large');
+          throw new RecordsTooLargeError(limit, { cause: err });
+        }
         throw unavailable(err, 'send');
       }
     },

@@ -3,7 +3,13 @@
 // producer keeps one request in flight per broker anyway: so one batch is in flight at a time,
 // and whatever arrives meanwhile becomes the next batch. Each request's promise settles with the
 // outcome of the one batch that carried all of its records.
-import { KafkaUnavailableError, ProduceTimeoutError, ProducerClosedError, QueueFullError } from './errors.ts';
+import {
+  KafkaUnavailableError,
+  ProduceTimeoutError,
+  ProducerClosedError,
+  QueueFullError,
+  RecordsTooLargeError,
+} from './errors.ts';
 
 export interface OutgoingMessage {
   topic: string;
@@ -220,6 +226,12 @@ class CoalescingProducer implements RecordProducer {
       durationMs: performance.now() - started,
       ok: result.ok,
     };
+    if (!result.ok && 'error' in result && result.error instanceof RecordsTooLargeError && batch.length > 1) {
+      // Kafka refused the coalesced batch as too large: send each request on its own, so that only
+      // the one whose records are too large is refused (413), and nobody else waits a cooldown.
+      for (const entry of batch) await this.sendBatch([entry]);
+      return;
+    }
     if (result.ok) {
       for (const entry of batch) entry.resolve();
     } else {

@@ -2,6 +2,7 @@
 // Used by api/server.ts, the integration tests and the benchmark, so they all run the real thing.
 import type { Server } from 'node:http';
 import type { Express } from 'express';
+import kafkajs, { type Admin } from 'kafkajs';
 import type { Config } from '../infra/config.ts';
 import type { Logger } from '../infra/logger.ts';
 import { ENTITIES, entityTopic } from '../domain/wire.ts';
@@ -14,6 +15,8 @@ import { createMetrics, type ApiMetrics } from './metrics.ts';
 import { createCoalescingProducer, type CoalescerOptions, type RecordProducer } from './producer.ts';
 import { createReadiness, kafkaProbe } from './readiness.ts';
 import { createServing, type ServingConfig } from './serving/index.ts';
+
+const { ConfigResourceTypes } = kafkajs;
 
 export type IngestConfig = Pick<
   Config,
@@ -36,6 +39,21 @@ export interface ServiceOptions {
   serving?: ServingConfig;
 }
 
+/** The smallest max.message.bytes of the entity topics: what one partition's batch may hold. */
+async function maxMessageBytes(admin: Admin, topics: string[]): Promise<number | undefined> {
+  await admin.connect();
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((name) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name,
+      configNames: ['max.message.bytes'],
+    })),
+  });
+  const limits = resources.map((r) => Number(r.configEntries[0]?.configValue)).filter(Number.isFinite);
+  return limits.length ? Math.min(...limits) : undefined;
+}
+
 export function createIngestService(
   config: IngestConfig,
   log: Logger,
@@ -43,7 +61,12 @@ export function createIngestService(
 ): IngestService {
   const kafka = createIngestKafka(config, log);
   const admin = kafka.admin();
-  const sender = createKafkaSender(kafka, log, { ackTimeoutMs: KAFKA_ACK_TIMEOUT_MS, retryAfterSeconds: 1 });
+  const topics = ENTITIES.map((e) => entityTopic(config.KAFKA_TOPIC_PREFIX, e));
+  const sender = createKafkaSender(kafka, log, {
+    ackTimeoutMs: KAFKA_ACK_TIMEOUT_MS,
+    retryAfterSeconds: 1,
+    maxMessageBytes: () => maxMessageBytes(admin, topics),
+  });
   const metrics = createMetrics();
   const producer = createCoalescingProducer(sender.send, {
     ...PRODUCER_TUNING,
@@ -51,7 +74,6 @@ export function createIngestService(
     onBatch: (outcome) => metrics.observeBatch(outcome),
   });
   metrics.watchProducer(() => producer.stats());
-  const topics = ENTITIES.map((e) => entityTopic(config.KAFKA_TOPIC_PREFIX, e));
   const readiness = createReadiness(kafkaProbe(admin, topics), READINESS);
   const serving =
     servingConfig &&

@@ -177,6 +177,32 @@ describe('ingest API on the real Kafka', () => {
       );
     }
   });
+
+  test('a batch whose records of one partition exceed the broker limit is a 413 naming it, for it alone', async () => {
+    // 1,000 records of one post (one partition): the body fits the API's 1 MiB, but with Kafka's
+    // per-record overhead their batch is over the topic's max.message.bytes (1,048,588 by default).
+    const base = pin({ index: 4242, description: '' });
+    const filler = 1_020 - JSON.stringify(base).length;
+    const records = Array.from({ length: 1_000 }, () => ({
+      entity: 'pin',
+      data: { ...base, description: 'd'.repeat(filler) },
+    }));
+    const small = { records: [{ entity: 'geo', data: geo({ ind: 4243 }) }] };
+    const [tooLarge, beside] = await Promise.all([
+      request(`${url}/v1/events`, { body: { records }, headers: auth }),
+      request(`${url}/v1/events`, { body: small, headers: auth }),
+    ]);
+    assert.equal(tooLarge.status, 413, tooLarge.text);
+    assert.equal((tooLarge.body as { error: string }).error, 'records_too_large');
+    assert.match(
+      (tooLarge.body as { message: string }).message,
+      /1048588 bytes per batch \(max\.message\.bytes\)/,
+    );
+    assert.equal(beside.status, 202, 'a request beside it is not refused');
+    posted.push({ entity: 'geo', value: JSON.stringify(small.records[0]!.data), ind: 4243 });
+    // No cooldown: the next request is accepted at once.
+    await post('user', user({ ind: 4244 }));
+  });
 });
 
 /** A POST whose body is sent in two halves: the second when `finish()` is called. */

@@ -8,6 +8,7 @@ import {
   ProduceTimeoutError,
   ProducerClosedError,
   QueueFullError,
+  RecordsTooLargeError,
 } from '../../api/errors.ts';
 import {
   createCoalescingProducer,
@@ -317,5 +318,35 @@ describe('coalescing producer', () => {
     );
     await assert.rejects(producer.produce([msg(1)]), TypeError);
     assert.equal(producer.stats().circuitOpen, false, 'a bug is not a Kafka outage');
+  });
+
+  test('records Kafka refuses as too large get a 413 alone: the others of their batch land, no cooldown', async () => {
+    const sent: string[][] = [];
+    const producer = createCoalescingProducer(
+      async (messages) => {
+        sent.push(messages.map((m) => m.key));
+        if (messages.some((m) => m.key === 'big')) throw new RecordsTooLargeError(1_048_588);
+      },
+      { ...OPTIONS, lingerMs: 10 },
+    );
+    const [small, big, other] = [
+      producer.produce([msg(1), msg(2)]),
+      producer.produce([msg('big')]),
+      producer.produce([msg(3)]),
+    ];
+    assert.equal(await state(small), 'pending');
+    await Promise.allSettled([small, big, other]);
+    assert.equal(await state(small), 'resolved');
+    assert.equal(await state(other), 'resolved');
+    await assert.rejects(big, (err: unknown) => {
+      assert.ok(err instanceof RecordsTooLargeError);
+      assert.equal(err.status, 413);
+      assert.match(err.message, /1048588 bytes/);
+      return true;
+    });
+    // One coalesced batch, then each request on its own.
+    assert.deepEqual(sent, [['1', '2', 'big', '3'], ['1', '2'], ['big'], ['3']]);
+    assert.equal(producer.stats().circuitOpen, false, 'one request too large is not a Kafka outage');
+    await producer.produce([msg(4)]);
   });
 });
