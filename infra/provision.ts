@@ -20,7 +20,12 @@ type SearchAttributeKey = ReturnType<typeof defineSearchAttributeKey>;
 export async function ensureTopics(
   admin: Admin,
   topics: string[],
-  opts: { partitions: number; replicationFactor: number },
+  opts: {
+    partitions: number;
+    replicationFactor: number;
+    /** More settings for the topics it creates (tests keep their records: `retention.ms=-1`). */
+    config?: Record<string, string>;
+  },
 ): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
@@ -31,7 +36,10 @@ export async function ensureTopics(
         topic,
         numPartitions: opts.partitions,
         replicationFactor: opts.replicationFactor,
-        configEntries: Object.entries(TOPIC_CONFIG).map(([name, value]) => ({ name, value })),
+        configEntries: Object.entries({ ...opts.config, ...TOPIC_CONFIG }).map(([name, value]) => ({
+          name,
+          value,
+        })),
       })),
     });
   }

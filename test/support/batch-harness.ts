@@ -152,7 +152,13 @@ async function provision(config: Config): Promise<void> {
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 1 });
   try {
     await admin.connect();
-    await ensureTopics(admin, allTopics(config.KAFKA_TOPIC_PREFIX), { partitions: 3, replicationFactor: 1 });
+    // Records are kept for good: the fixtures' days are years old, which Kafka's 7-day retention would
+    // delete within minutes. Tests that need retention delete records themselves.
+    await ensureTopics(admin, allTopics(config.KAFKA_TOPIC_PREFIX), {
+      partitions: 3,
+      replicationFactor: 1,
+      config: { 'retention.ms': '-1' },
+    });
     await ensureBucket(s3, config.S3_BUCKET);
     await migrate(pool);
     await cloneSchema(pool, 'batch', config.BATCH_SCHEMA);
