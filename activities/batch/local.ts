@@ -9,11 +9,12 @@ import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BATCH_FAILURES, dayPrefix, type BatchDay } from '../../domain/batch-keys.ts';
-import type { EntityCleaned } from '../../domain/batch-report.ts';
+import type { EntityCleaned, WrittenObject } from '../../domain/batch-report.ts';
 import type { Entity } from '../../domain/wire.ts';
 import type { Config } from '../../infra/config.ts';
 import { currentRun } from './context.ts';
 import { RejectCounter } from './clean-lines.ts';
+import type { FileCleaned } from './clean-file.ts';
 import { permanent } from './failures.ts';
 import { mapLimit } from './map-limit.ts';
 import { getObject, removeStrays, type Bucket } from './s3-objects.ts';
@@ -94,46 +95,78 @@ export function createBatchLocalActivities({ s3, config }: Deps) {
       const ctx = Context.current();
       const dir = runDir(config.BATCH_WORK_DIR);
       await checkFiles(keys.map((key) => path.join(dir, key)));
-      const files = await mapLimit(keys, FILES_AT_ONCE, (rawKey) =>
-        threads.run(
-          'cleanFile',
-          { entity, rawKey, file: path.join(dir, rawKey) },
-          { onProgress: () => ctx.heartbeat(), signal: ctx.cancellationSignal },
-        ),
-      );
-      const reasons = new RejectCounter();
-      for (const file of files) reasons.addAll(file.rejected);
-      const objects = files.flatMap((f) => f.objects);
-      const rejectedObjects = files.flatMap((f) => f.rejectedObjects);
-      const latestObjects = await threads.run(
-        'mergeLatest',
-        { entity, day, runs: files.flatMap((f) => f.runs) },
-        { onProgress: () => ctx.heartbeat(), signal: ctx.cancellationSignal },
-      );
-      for (const [zone, written] of [
-        ['cleaned', objects],
-        ['rejected', rejectedObjects],
-        ['latest', latestObjects],
-      ] as const) {
-        const keep = written.map((o) => o.key);
-        await removeStrays(bucket, dayPrefix(root, zone, entity, day), keep);
+      const beat = heartbeatWhileProgressing(ctx);
+      const run = { onProgress: beat.progress, signal: ctx.cancellationSignal };
+      try {
+        const files = await mapLimit(keys, FILES_AT_ONCE, (rawKey) =>
+          threads.run('cleanFile', { entity, rawKey, file: path.join(dir, rawKey) }, run),
+        );
+        const latestObjects = await threads.run(
+          'mergeLatest',
+          { entity, day, runs: files.flatMap((f) => f.runs) },
+          run,
+        );
+        return await finishClean(entity, day, files, latestObjects);
+      } finally {
+        beat.stop();
       }
-      const records = files.reduce((n, f) => n + f.records, 0);
-      const rejectedCounts = reasons.toJSON();
-      return {
-        entity,
-        in: records,
-        out: records - rejectedCounts.total,
-        rejected: rejectedCounts,
-        objects,
-        rejectedObjects,
-        latestObjects,
-      };
     },
 
     async removeBatchWorkDir(): Promise<void> {
       await rm(runDir(config.BATCH_WORK_DIR), { recursive: true, force: true });
     },
+  };
+
+  async function finishClean(
+    entity: Entity,
+    day: BatchDay,
+    files: FileCleaned[],
+    latestObjects: WrittenObject[],
+  ): Promise<CleanResult> {
+    const reasons = new RejectCounter();
+    for (const file of files) reasons.addAll(file.rejected);
+    const objects = files.flatMap((f) => f.objects);
+    const rejectedObjects = files.flatMap((f) => f.rejectedObjects);
+    for (const [zone, written] of [
+      ['cleaned', objects],
+      ['rejected', rejectedObjects],
+      ['latest', latestObjects],
+    ] as const) {
+      const keep = written.map((o) => o.key);
+      await removeStrays(bucket, dayPrefix(root, zone, entity, day), keep);
+    }
+    const records = files.reduce((n, f) => n + f.records, 0);
+    const rejectedCounts = reasons.toJSON();
+    return {
+      entity,
+      in: records,
+      out: records - rejectedCounts.total,
+      rejected: rejectedCounts,
+      objects,
+      rejectedObjects,
+      latestObjects,
+    };
+  }
+}
+
+/** A task silent this long is taken for hung: the heartbeats stop, and Temporal retries elsewhere. */
+const STALLED_MS = 60_000;
+
+/**
+ * Heartbeats every 2 s while the batch thread reports progress, so that a busy stretch (a garbage
+ * collection, a large write) does not look like a lost worker, while a hung thread still does.
+ */
+function heartbeatWhileProgressing(ctx: Context): { progress: () => void; stop: () => void } {
+  let last = Date.now();
+  const timer = setInterval(() => {
+    if (Date.now() - last < STALLED_MS) ctx.heartbeat();
+  }, 2_000);
+  return {
+    progress: () => {
+      last = Date.now();
+      ctx.heartbeat();
+    },
+    stop: () => clearInterval(timer),
   };
 }
 

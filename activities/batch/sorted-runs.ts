@@ -10,8 +10,8 @@ import { isLaterEvent, latestEvent, type EventPosition } from '../../domain/late
 import { readCleanedLine, writeCleanedLine } from './cleaned-lines.ts';
 import type { LineSink } from './raw-lines.ts';
 
-/** Posts a run holds before it is written out: ~50 MB of cleaned records at most. */
-export const RUN_ENTRIES = 100_000;
+/** Posts a run holds before it is written out: ~30 MB of cleaned records at most. */
+export const RUN_ENTRIES = 50_000;
 
 export interface Candidate extends EventPosition {
   /** The cleaned record's head (cleaned-lines.ts). */
@@ -72,7 +72,7 @@ export class SortedRuns {
       writeCleanedLine(sink, c.head, c);
     }
     const file = `${this.base}.run-${this.files.length}`;
-    await writeFile(file, chunks);
+    await writeFile(file, Buffer.concat(chunks));
     this.files.push(file);
   }
 }

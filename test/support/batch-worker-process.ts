@@ -42,7 +42,10 @@ async function main(): Promise<void> {
   });
   const running = Promise.all([shared.run(), local.run()]);
   console.log('ready');
+  // SIGTERM shuts the workers down (the SDK's runtime handles it); then the clients close too.
   await running;
+  await clients.close();
+  await connection.close();
 }
 
 main().catch((err: unknown) => {

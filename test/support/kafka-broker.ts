@@ -15,6 +15,8 @@ export interface PrivateBroker {
   start(): Promise<void>;
   /** SIGTERM (a controlled shutdown), then waits for the process to exit. */
   stop(): Promise<void>;
+  /** SIGKILL (kill -9): no controlled shutdown; the next start recovers the log. */
+  kill(): Promise<void>;
   /** Stops the broker if it runs and deletes its data directory. */
   destroy(): Promise<void>;
 }
@@ -116,6 +118,13 @@ export async function createPrivateBroker(): Promise<PrivateBroker> {
       died.catch(() => undefined);
     },
     stop,
+    async kill() {
+      if (!child) return;
+      const c = child;
+      child = undefined;
+      c.kill('SIGKILL');
+      await exited(c);
+    },
     async destroy() {
       await stop();
       process.off('exit', killOnExit);
