@@ -284,3 +284,46 @@ test('before any data exists, every chart and table says so instead of breaking'
     await page.close();
   }
 });
+
+test('a stream whose micro-batches fail is red, with its attempts and last failure; a waiting stop is shown', async () => {
+  const data = realisticData(now);
+  const [pin, geo] = data.status.streams;
+  assert.ok(pin && geo);
+  data.status.streams[0] = {
+    ...pin,
+    state: 'retrying',
+    retrying: {
+      attempts: 7,
+      since: now.getTime() - 90_000,
+      lastFailure: {
+        type: 'PostgresUnavailable',
+        message: 'connect ECONNREFUSED 127.0.0.1:5432',
+        at: now.getTime(),
+      },
+      nextAttemptAt: now.getTime() + 8_000,
+    },
+  };
+  data.status.streams[1] = { ...geo, state: 'not answering', pendingSignals: ['stop'] };
+  fixture.data = data;
+  const { page, errors } = await openDashboard();
+  try {
+    const card = page.locator('.stream-card').first();
+    await card.locator('.badge-bad').waitFor();
+    assert.equal(await card.locator('.badge-bad').textContent(), 'retrying');
+    assert.match(
+      (await card.locator('.stream-problem').textContent()) ?? '',
+      /^7 failed attempts since \d{2}:\d{2} UTC: PostgresUnavailable: connect ECONNREFUSED/,
+    );
+    const second = page.locator('.stream-card').nth(1);
+    assert.equal(await second.locator('.stream-problem').textContent(), 'Waiting for a worker to take: stop');
+    // A day whose re-run failed keeps its status and rows, and says so.
+    const rerun = page.locator('#batch-days-body .alert-text');
+    assert.equal(await rerun.count(), 1);
+    assert.equal(await rerun.textContent(), ' re-run failed');
+    assert.match((await rerun.getAttribute('title')) ?? '', /cannot be rebuilt/);
+    await saveScreenshot(page, 'dashboard-retrying.png', false);
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});

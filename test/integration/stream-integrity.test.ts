@@ -8,7 +8,13 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { cleanRecord } from '../../domain/clean.ts';
-import { statusQuery, stopSignal, type StreamStatus } from '../../domain/stream-wire.ts';
+import {
+  pauseSignal,
+  resumeSignal,
+  statusQuery,
+  stopSignal,
+  type StreamStatus,
+} from '../../domain/stream-wire.ts';
 import { deadLetterTopic, entityTopic, type Entity } from '../../domain/wire.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createKafka } from '../../infra/kafka.ts';
@@ -282,6 +288,31 @@ describe('speed layer integrity', () => {
     const s: StreamStatus = await handle.query(statusQuery);
     assert.ok(s.totals.batches >= 1, 'the idle batch completed');
     assert.equal(s.retrying, null);
+    await stop(handle);
+  });
+
+  test('the lag shown is against Kafka now, not as of the last batch', async () => {
+    const i = input('user');
+    const handle = await start(i);
+    await caughtUp(handle, i, 0);
+    await handle.signal(pauseSignal);
+    await waitFor('the stream to pause', async () =>
+      (await handle.query(statusQuery)).state === 'paused' ? true : undefined,
+    );
+    const users = readSample().user.slice(100, 125) as unknown as Record<string, unknown>[];
+    await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'user', users);
+    const deps = { temporal: client, pool: clients.pool, admin: async () => clients.kafkaAdmin, schema };
+    const view = await readStreamStatus(deps, {
+      stream: i.stream,
+      entity: i.entity,
+      topic: i.topic,
+      workflowId: i.stream,
+    });
+    assert.equal(view.state, 'paused');
+    assert.equal(view.status?.lag, 0, 'the workflow knows only its last batch');
+    assert.equal(view.lag, users.length, 'the reader measures Kafka now');
+    await handle.signal(resumeSignal);
+    await caughtUp(handle, i, users.length);
     await stop(handle);
   });
 

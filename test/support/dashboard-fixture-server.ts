@@ -145,7 +145,12 @@ export function realisticData(now: Date, tick = 0): DashboardData {
       recordsCleaned: i === 4 ? null : exported - rejected,
       recordsRejected: i === 4 ? null : rejected,
       finishedAt: i === 4 ? null : new Date(Date.parse(dt) + DAY_MS + 14 * 60_000).toISOString(),
-      lastFailure: i === 4 ? 'S3 refused the request: AccessDenied' : null,
+      lastFailure:
+        i === 4
+          ? 'S3 refused the request: AccessDenied'
+          : i === 2
+            ? `${dt} cannot be rebuilt: Kafka no longer holds these records of the day and no archive of them exists in S3`
+            : null,
       url: `${ui}/workflows/batch-${dt}`,
     };
   });

@@ -47,6 +47,7 @@ function serverProperties(dir: string, port: number, controllerPort: number): st
     'group.initial.rebalance.delay.ms=0',
     'num.network.threads=2',
     'num.io.threads=2',
+    'log.message.timestamp.after.max.ms=3600000',
     '',
   ].join('\n');
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { MAX_FUTURE_TIMESTAMP_MS } from '../../domain/wire.ts';
 import { loadConfig } from '../../infra/config.ts';
 
 const run = promisify(execFile);
@@ -25,6 +26,15 @@ test('compose publishes the local stack ports with the same credentials', async 
   assert.deepEqual(published('postgres'), [5432]);
   assert.equal(services.postgres?.environment?.POSTGRES_USER, 'pinpipe');
   assert.equal(services.postgres?.environment?.POSTGRES_PASSWORD, 'pinpipe');
+});
+
+test('compose and the local stack bound record timestamps as the pipeline requires', async () => {
+  const { stdout } = await run('docker', ['compose', 'config', '--format', 'json'], { cwd: root });
+  const services = (JSON.parse(stdout) as { services: Record<string, ComposeService> }).services;
+  const bound = String(MAX_FUTURE_TIMESTAMP_MS);
+  assert.equal(String(services.kafka?.environment?.KAFKA_LOG_MESSAGE_TIMESTAMP_AFTER_MAX_MS), bound);
+  const properties = await readFile(path.join(root, 'stack/kafka/server.properties'), 'utf8');
+  assert.match(properties, new RegExp(`^log\\.message\\.timestamp\\.after\\.max\\.ms=${bound}$`, 'm'));
 });
 
 test('S3 credentials: the config defaults are the identity both stacks give SeaweedFS', async () => {
