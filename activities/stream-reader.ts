@@ -21,6 +21,8 @@ export interface ReadRequest {
   topic: string;
   /** Next offset to read per partition (the checkpoint). */
   from: Map<number, bigint>;
+  /** Kafka's high watermark per partition, as the caller last saw it: where records are known to be. */
+  high?: Map<number, bigint>;
   maxPerPartition: number;
   /** How long to wait for a first record when none is buffered. */
   maxWaitMs: number;
@@ -42,7 +44,16 @@ interface PartitionBuffer {
   messages: ReadMessage[];
   bytes: number;
   paused: boolean;
+  /** When Kafka last extended the buffer, or a read positioned it (ms). */
+  touchedAt: number;
 }
+
+/**
+ * A partition whose buffer has not moved this long while Kafka holds records past it is fetched
+ * again from where the buffer ends: kafkajs's own position was lost (a consumer restarted after a
+ * broker outage, a rebalance), and the buffer would otherwise wait for ever.
+ */
+const STALLED_MS = 5_000;
 
 /** A partition's buffer is paused above either bound and resumed below half of both. */
 const MAX_BUFFERED_MESSAGES = 50_000;
@@ -71,8 +82,14 @@ export class StreamReader {
       maxBytes: 32 * 1024 * 1024,
       allowAutoTopicCreation: false,
     });
+    let joins = 0;
     this.joined = new Promise((resolve) => {
-      this.consumer.on(this.consumer.events.GROUP_JOIN, () => resolve());
+      this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+        // A join after the first (the consumer restarted after a broker outage) resets kafkajs's
+        // fetch positions: the buffers no longer match them, and each partition is sought again.
+        if (joins++ > 0) this.forgetPositions();
+        resolve();
+      });
     });
     // kafkajs does not hand over a fetch whose records were all control records or aborted ones, but
     // it moves past them: so must the buffer, or a partition ending in a transaction marker would
@@ -137,7 +154,14 @@ export class StreamReader {
       this.resumeIfDrained(topic, partition, buf);
       return;
     }
-    const fresh = { start: offset, end: offset, messages: [], bytes: 0, paused: buf?.paused ?? false };
+    const fresh = {
+      start: offset,
+      end: offset,
+      messages: [],
+      bytes: 0,
+      paused: buf?.paused ?? false,
+      touchedAt: Date.now(),
+    };
     this.buffers.set(key, fresh);
     this.consumer.seek({ topic, partition, offset: offset.toString() });
     this.resumeIfDrained(topic, partition, fresh);
@@ -149,6 +173,13 @@ export class StreamReader {
     for (const [partition, from] of req.from) {
       const buf = this.buffers.get(this.key(req.topic, partition));
       if (!buf || buf.start !== from) {
+        next.set(partition, from);
+        continue;
+      }
+      const behind = (req.high?.get(partition) ?? 0n) > buf.end;
+      if (buf.messages.length === 0 && behind && Date.now() - buf.touchedAt > STALLED_MS) {
+        // Sought again at the next read.
+        this.buffers.delete(this.key(req.topic, partition));
         next.set(partition, from);
         continue;
       }
@@ -174,7 +205,14 @@ export class StreamReader {
     let buf = this.buffers.get(key);
     if (!buf) {
       // Not positioned yet: keep what arrives, a read will seek if it wants other offsets.
-      buf = { start: fetchedFrom, end: fetchedFrom, messages: [], bytes: 0, paused: false };
+      buf = {
+        start: fetchedFrom,
+        end: fetchedFrom,
+        messages: [],
+        bytes: 0,
+        paused: false,
+        touchedAt: Date.now(),
+      };
       this.buffers.set(key, buf);
     }
     // Only a fetch from where the buffer ends extends it: one issued before a seek is stale.
@@ -190,6 +228,7 @@ export class StreamReader {
       buf.bytes += sizeOf(message);
     }
     buf.end = BigInt(batch.lastOffset()) + 1n;
+    buf.touchedAt = Date.now();
     this.pauseIfFull(topic, partition, buf);
     this.notify();
   }
@@ -199,7 +238,18 @@ export class StreamReader {
     const buf = this.buffers.get(this.key(topic, partition));
     if (!buf || first !== buf.end) return;
     buf.end = last + 1n;
+    buf.touchedAt = Date.now();
     this.notify();
+  }
+
+  /** Drops every buffer (each partition is sought again at its next read), resuming paused ones. */
+  private forgetPositions(): void {
+    for (const [key, buf] of this.buffers) {
+      if (!buf.paused) continue;
+      const at = key.lastIndexOf('/');
+      this.consumer.resume([{ topic: key.slice(0, at), partitions: [Number(key.slice(at + 1))] }]);
+    }
+    this.buffers.clear();
   }
 
   private pauseIfFull(topic: string, partition: number, buf: PartitionBuffer): void {

@@ -127,9 +127,11 @@ async function microBatchSteps(
   });
   const skipped = await against('postgres', () => skipExpired(pool, input, from, watermarks));
   setStage('read');
+  const high = new Map(watermarks.map((w) => [w.partition, BigInt(w.high)]));
   const { messages, next } = await reader.read({
     topic,
     from,
+    high,
     maxPerPartition: input.maxRecordsPerPartition,
     maxWaitMs: input.maxWaitMs,
     signal: ctx.cancellationSignal,
@@ -142,7 +144,6 @@ async function microBatchSteps(
   );
 
   const committed = Date.now();
-  const high = new Map(watermarks.map((w) => [w.partition, BigInt(w.high)]));
   const partitions = [...next].map(([partition, nextOffset]) => {
     const highWatermark = maxBig(high.get(partition) ?? nextOffset, nextOffset);
     return {

@@ -17,6 +17,7 @@ import {
 import pg from 'pg';
 import type { Page } from 'playwright-core';
 import { deleteKeys, listKeys } from '../../activities/batch/s3-objects.ts';
+import { batchWorkflowId } from '../../domain/batch-keys.ts';
 import { allTopics } from '../../domain/wire.ts';
 import { createPool, type Pool } from '../../infra/db.ts';
 import { createKafka } from '../../infra/kafka.ts';
@@ -286,12 +287,16 @@ test("the Schedule page's Trigger button runs a batch day to completion", async 
     const report = await handle.result();
     assert.equal((await handle.describe()).status.name, 'COMPLETED');
 
-    const { rows } = await pool.query<{ dt: string; status: string; run_id: string }>(
-      `SELECT to_char(dt, 'YYYY-MM-DD') AS dt, status, run_id FROM ${pg.escapeIdentifier(schemas.batch)}.days
-       WHERE workflow_id = $1`,
-      [started.workflowId],
+    // The triggered run worked on the day under the day's own workflow id (one run per day).
+    assert.equal(report.workflowId, batchWorkflowId(report.day, group.config.BATCH_ID_PREFIX));
+    const { rows } = await pool.query<{ dt: string; status: string; workflow_id: string; run_id: string }>(
+      `SELECT to_char(dt, 'YYYY-MM-DD') AS dt, status, workflow_id, run_id FROM ${pg.escapeIdentifier(schemas.batch)}.days
+       WHERE dt = $1`,
+      [report.day],
     );
-    assert.deepEqual(rows, [{ dt: report.day, status: 'succeeded', run_id: started.firstExecutionRunId }]);
+    assert.deepEqual(rows, [
+      { dt: report.day, status: 'succeeded', workflow_id: report.workflowId, run_id: report.runId },
+    ]);
 
     await page.goto(uiWorkflowUrl(started.workflowId, started.firstExecutionRunId));
     await page.getByText('Completed', { exact: true }).first().waitFor();

@@ -1,12 +1,12 @@
 // The faults of a chaos run, each injected at a seeded random moment, and how long the pipeline took
-// to be healthy again after it: the API ready, and every stream committing micro-batches.
+// to be healthy again after it: the API ready, S3 answering, and every stream caught up with Kafka.
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { WorkflowHandle } from '@temporalio/client';
 import pg from 'pg';
 import { readDayArchive } from '../../activities/batch/archive.ts';
 import type { BatchDay } from '../../domain/batch-keys.ts';
 import { streamName } from '../../domain/stream-wire.ts';
-import { ENTITIES, entityTopic, SEARCH_ATTRIBUTES } from '../../domain/wire.ts';
+import { ENTITIES, entityTopic, SEARCH_ATTRIBUTES, type Entity } from '../../domain/wire.ts';
 import { batchDay } from '../../workflows/batch-day.ts';
 import type { ChaosEnvironment } from './environment.ts';
 import type { Witness } from './witness.ts';
@@ -196,23 +196,52 @@ export class FaultInjector {
     return deleted.length ? `deleted ${deleted.join('; ')}` : 'nothing old enough to delete';
   }
 
-  /** When the API is ready, S3 answers, and every stream has committed a micro-batch since `from`; null after the limit. */
+  /**
+   * When the API is ready, S3 answers, and every stream has caught up with what Kafka held at `from`
+   * (the records written before the fault healed are applied); null after twice the limit.
+   */
   async healthySince(from: number): Promise<number | null> {
     const deadline = from + RECOVERY_LIMIT_MS * 2;
-    const streams = ENTITIES.map((e) => streamName(e, this.env.config.STREAM_ID_PREFIX));
+    let targets: Map<Entity, Map<number, number>> | undefined;
     while (Date.now() < deadline) {
-      const ok = await Promise.all([
-        this.apiReady(),
-        this.s3Ready(),
-        this.streamsCommittedSince(streams, from),
-      ]).then(
-        (all) => all.every(Boolean),
-        () => false,
-      );
+      targets ??= await this.highWatermarks().catch(() => undefined);
+      const ok =
+        targets !== undefined &&
+        (await Promise.all([this.apiReady(), this.s3Ready(), this.streamsReached(targets)]).then(
+          (all) => all.every(Boolean),
+          () => false,
+        ));
       if (ok) return Date.now();
       await sleep(250);
     }
     return null;
+  }
+
+  private async highWatermarks(): Promise<Map<Entity, Map<number, number>>> {
+    const { admin, config } = this.env;
+    const entries = await Promise.all(
+      ENTITIES.map(async (e) => {
+        const offsets = await admin.fetchTopicOffsets(entityTopic(config.KAFKA_TOPIC_PREFIX, e));
+        return [e, new Map(offsets.map((o) => [o.partition, Number(o.high)]))] as const;
+      }),
+    );
+    return new Map(entries);
+  }
+
+  private async streamsReached(targets: Map<Entity, Map<number, number>>): Promise<boolean> {
+    const { config, pool } = this.env;
+    for (const entity of ENTITIES) {
+      const { rows } = await pool.query<{ partition: number; next: string }>(
+        `SELECT partition, next_offset AS next FROM ${pg.escapeIdentifier(config.STREAM_SCHEMA)}.stream_offsets
+         WHERE stream = $1`,
+        [streamName(entity, config.STREAM_ID_PREFIX)],
+      );
+      for (const [partition, high] of targets.get(entity) ?? new Map<number, number>()) {
+        const next = Number(rows.find((r) => r.partition === partition)?.next ?? 0);
+        if (next < high) return false;
+      }
+    }
+    return true;
   }
 
   private async apiReady(): Promise<boolean> {
@@ -227,14 +256,5 @@ export class FaultInjector {
       () => true,
       () => false,
     );
-  }
-
-  private async streamsCommittedSince(streams: string[], from: number): Promise<boolean> {
-    const { rows } = await this.env.pool.query<{ n: number }>(
-      `SELECT count(DISTINCT stream)::int AS n FROM ${pg.escapeIdentifier(this.env.config.STREAM_SCHEMA)}.stream_offsets
-       WHERE stream = ANY($1) AND updated_at > $2`,
-      [streams, new Date(from)],
-    );
-    return rows[0]?.n === streams.length;
   }
 }

@@ -178,9 +178,13 @@ test('SIGKILL at random moments: every record applied exactly once, offsets matc
     for (const row of rows)
       assert.equal(row.title, latest.get(row.ind), `ind ${row.ind} holds its latest event`);
 
-    // The kills did land in micro-batches: the history shows them timing out, and the stream went on.
-    const history = await handle.fetchHistory();
-    const cutShort = (history.events ?? []).filter((e) => e.activityTaskTimedOutEventAttributes).length;
+    // The kills did land in micro-batches: the histories (every run, across continue-as-new) show
+    // them timing out, and the stream went on.
+    let cutShort = 0;
+    for await (const run of client.workflow.list({ query: `WorkflowId = '${input.stream}'` })) {
+      const history = await client.workflow.getHandle(input.stream, run.runId).fetchHistory();
+      cutShort += (history.events ?? []).filter((e) => e.activityTaskTimedOutEventAttributes).length;
+    }
     console.log(`micro-batches cut short by a kill (heartbeat timeouts): ${cutShort}`);
     assert.ok(cutShort >= 1, 'at least one micro-batch was cut short by a kill and retried');
     assert.equal(status.retrying, null, 'no longer retrying once caught up');

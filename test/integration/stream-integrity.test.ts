@@ -15,9 +15,10 @@ import {
   stopSignal,
   type StreamStatus,
 } from '../../domain/stream-wire.ts';
-import { deadLetterTopic, entityTopic, type Entity } from '../../domain/wire.ts';
+import { allTopics, deadLetterTopic, entityTopic, type Entity } from '../../domain/wire.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createKafka } from '../../infra/kafka.ts';
+import { ensureTopics } from '../../infra/provision.ts';
 import { liveLag, readStreamStatus } from '../../infra/stream-status.ts';
 import { connectTemporal } from '../../infra/temporal.ts';
 import { openPipelineClients, type PipelineClients } from '../../workers/clients.ts';
@@ -25,6 +26,7 @@ import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { startStream } from '../../workers/streams.ts';
 import { stream, type StreamInput } from '../../workflows/stream.ts';
 import { readTopics } from '../support/kafka-read.ts';
+import { createPrivateBroker, type PrivateBroker } from '../support/kafka-broker.ts';
 import { freshName } from '../support/names.ts';
 import { readSample } from '../support/records.ts';
 import {
@@ -456,4 +458,96 @@ test('the poison the stream test writes is refused by the cleaning, or by Postgr
     const cleaned = cleanRecord('pin', value);
     assert.equal(cleaned.ok, (value as { title?: unknown }).title === REFUSED_TITLE, b.key);
   }
+});
+
+describe('speed layer when the broker is killed (kill -9) and restarted', () => {
+  let broker: PrivateBroker;
+  let config: Config;
+  let clients: PipelineClients;
+  let connection: NativeConnection;
+  let schema: string;
+  const taskQueue = freshName('test-stream-broker-kill');
+
+  before(async () => {
+    broker = await createPrivateBroker();
+    await broker.start();
+    config = loadConfig({
+      LOG_LEVEL: 'silent',
+      KAFKA_BROKERS: broker.address,
+      PIPELINE_TASK_QUEUE: taskQueue,
+    });
+    const admin = createKafka(config).admin();
+    await admin.connect();
+    await ensureTopics(admin, allTopics(config.KAFKA_TOPIC_PREFIX), { partitions: 3, replicationFactor: 1 });
+    await admin.disconnect();
+    clients = await openPipelineClients(config);
+    schema = await createSpeedSchema(clients.pool);
+    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  });
+
+  after(async () => {
+    await dropSchema(clients.pool, schema);
+    await clients.close();
+    await connection.close();
+    await broker.destroy();
+  });
+
+  test('the reader fetches again after its consumer restarted: the stream catches up, nothing doubled', async () => {
+    const temporal = await connectTemporal(config);
+    const worker = await createPipelineWorker(config, clients, connection, taskQueue);
+    const i: StreamInput = {
+      stream: freshName('stream-broker-kill'),
+      entity: 'pin',
+      topic: entityTopic(config.KAFKA_TOPIC_PREFIX, 'pin'),
+      deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),
+      schema,
+      maxRecordsPerPartition: 100,
+      maxWaitMs: 300,
+      idleBackoffMs: { initial: 50, max: 200 },
+      maxBatchesPerRun: 1_000,
+      retryBackoffMs: { initial: 500, max: 2_000 },
+    };
+    const deps = { pool: clients.pool, admin: async () => clients.kafkaAdmin, schema };
+    const lag = async () => (await liveLag(deps, i)).reduce((n, p) => n + p.lag, 0);
+    try {
+      await worker.runUntil(async () => {
+        const handle = await temporal.client.workflow.start(stream, {
+          workflowId: i.stream,
+          taskQueue,
+          args: [i],
+        });
+        await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', pins.slice(0, 100));
+        await waitFor('the first records', async () =>
+          (await handle.query(statusQuery)).totals.read >= 100 ? true : undefined,
+        );
+        await broker.kill();
+        await new Promise((r) => setTimeout(r, 3_000));
+        await broker.start();
+        // Long enough for the reader's consumer to give up and restart with positions of its own.
+        await new Promise((r) => setTimeout(r, 12_000));
+        await waitFor(
+          'the producer to reconnect',
+          () =>
+            sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', pins.slice(100, 200)).then(
+              () => true,
+              () => undefined,
+            ),
+          60_000,
+        );
+        const status = await waitFor(
+          'the stream to catch up after the restart',
+          async () => {
+            const s = await handle.query(statusQuery);
+            return s.totals.read >= 200 && (await lag()) === 0 ? s : undefined;
+          },
+          60_000,
+        );
+        assert.equal(status.totals.read, 200, 'each record applied once');
+        await handle.signal(stopSignal);
+        await handle.result();
+      });
+    } finally {
+      await temporal.connection.close();
+    }
+  });
 });
