@@ -12,7 +12,7 @@ const HELP = `Usage: npm run chaos -- [--minutes M] [--seed S] [--rate R] [--jso
 
 Runs an isolated pipeline (Kafka, PostgreSQL and S3 of its own, two workers, the API, the three
 streams) with the emulator posting R records/s and poison written straight to Kafka, injects a fault
-every 5-15 s after the last one healed, for M minutes, then checks: every acknowledged record is in
+every 3-10 s after the last one healed, for M minutes, then checks: every acknowledged record is in
 Kafka, the speed tables are the latest event per post, each record applied once, the dead letters
 are exactly the poison, the day's batch rows are its archive, no stream stuck, every fault healed
 within 60 s. The same seed gives the same faults at the same moments.
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const report = await runChaos({
     ...options,
-    gapSeconds: [5, 15],
+    gapSeconds: [3, 10],
     log: (line) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`),
   });
   console.log(formatReport(report));
