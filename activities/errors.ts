@@ -1,22 +1,13 @@
 // Narrows third-party errors at the activity edge into failure types the Temporal UI shows and
 // retry policies can name. Outages stay retryable; nothing here is swallowed.
 import { ApplicationFailure } from '@temporalio/activity';
-import { isPostgresOutage } from '../infra/db.ts';
+import { isPostgresOutage, NETWORK_CODES } from '../infra/db.ts';
 
 export const SERVICE_FAILURES = {
   postgres: 'PostgresUnavailable',
   kafka: 'KafkaUnavailable',
   s3: 'S3Unavailable',
 } as const;
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-]);
 
 /** kafkajs gives up on these after its own retries, or never retries them: all mean "not reachable now". */
 const KAFKA_UNREACHABLE = new Set([

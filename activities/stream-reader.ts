@@ -138,6 +138,12 @@ export class StreamReader {
     }
   }
 
+  /** What a partition's buffer holds now (for the status of a worker and for tests). */
+  buffered(topic: string, partition: number): { messages: number; bytes: number; paused: boolean } {
+    const buf = this.buffers.get(this.key(topic, partition));
+    return { messages: buf?.messages.length ?? 0, bytes: buf?.bytes ?? 0, paused: buf?.paused ?? false };
+  }
+
   private key(topic: string, partition: number): string {
     return `${topic}/${partition}`;
   }

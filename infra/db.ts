@@ -62,7 +62,8 @@ export async function withTransaction<T>(
 // What PostgreSQL's errors mean for a caller: retry (an outage), refuse the record (its data), or
 // neither (a bug or a configuration error, which retrying shows until someone fixes it).
 
-const NETWORK_CODES = new Set([
+/** Node's errors for a peer that cannot be reached or went away, whatever the service. */
+export const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',

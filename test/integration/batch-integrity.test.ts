@@ -15,6 +15,7 @@ import {
   dayBounds,
   loadRefusedKey,
   reportKey,
+  utcDay,
 } from '../../domain/batch-keys.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
 import { statusQuery, stopSignal } from '../../domain/stream-wire.ts';
@@ -324,6 +325,55 @@ describe('BatchDay with poison written straight to Kafka and a row PostgreSQL re
     const lines = await h.readLines(loadRefusedKey(h.config.BATCH_S3_PREFIX, 'pin', DAY));
     assert.equal(lines.length, 1);
     assert.match(lines[0]!, /"reason":"pin_title_check: .*"ind":9007/);
+  });
+});
+
+describe('BatchDay over offsets with gaps (transactions)', () => {
+  let h: BatchHarness;
+  // Today: transaction markers are stamped by the broker's clock, so backdated records would not
+  // share a day with their markers.
+  const DAY = utcDay(Date.now());
+
+  before(async () => {
+    h = await createBatchHarness({ BATCH_OBJECT_RECORDS: '4' });
+    await h.startWorkers();
+  });
+
+  after(async () => {
+    await h?.close();
+  });
+
+  test('markers and aborted records are passed: the export ends, and holds the committed records only', async () => {
+    const users = readSample().user.slice(0, 12) as unknown as Record<string, unknown>[];
+    const producer = h.clients.kafka.producer({
+      transactionalId: freshName('txn'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const send = async (records: Record<string, unknown>[], commit: boolean) => {
+      const txn = await producer.transaction();
+      await txn.send({
+        topic: entityTopic(h.config.KAFKA_TOPIC_PREFIX, 'user'),
+        messages: records.map((r) => ({ key: String(r.ind), value: JSON.stringify(r) })),
+      });
+      await (commit ? txn.commit() : txn.abort());
+    };
+    try {
+      await send(users.slice(0, 4), true);
+      await send(users.slice(4, 8), false);
+      // The log ends on a commit marker: the last offsets of the day are no records at all.
+      await send(users.slice(8, 12), true);
+    } finally {
+      await producer.disconnect();
+    }
+    const report = await h.runDay(DAY);
+    assert.equal(report.entities.user.exported.records, 8, 'the committed records, not the aborted ones');
+    assert.equal(report.entities.user.cleaned.out, 8);
+    const high = (
+      await h.clients.kafkaAdmin.fetchTopicOffsets(entityTopic(h.config.KAFKA_TOPIC_PREFIX, 'user'))
+    ).reduce((n, p) => n + Number(p.high), 0);
+    assert.ok(high > 12, `the log holds ${high} offsets for 12 records sent`);
   });
 });
 

@@ -21,6 +21,7 @@ import { createKafka } from '../../infra/kafka.ts';
 import { ensureTopics } from '../../infra/provision.ts';
 import { liveLag, readStreamStatus } from '../../infra/stream-status.ts';
 import { connectTemporal } from '../../infra/temporal.ts';
+import { StreamReader } from '../../activities/stream-reader.ts';
 import { openPipelineClients, type PipelineClients } from '../../workers/clients.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { startStream } from '../../workers/streams.ts';
@@ -79,6 +80,27 @@ function poison(): { key: string; value: Buffer; reason: RegExp }[] {
   ];
 }
 
+/** A stream of `entity` on the topics of `config`, into `schema`, with small batches and short waits. */
+function streamInputFor(
+  config: Config,
+  schema: string,
+  entity: Entity,
+  overrides: Partial<StreamInput> = {},
+): StreamInput {
+  return {
+    stream: freshName(`stream-${entity}`),
+    entity,
+    topic: entityTopic(config.KAFKA_TOPIC_PREFIX, entity),
+    deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),
+    schema,
+    maxRecordsPerPartition: 1_000,
+    maxWaitMs: 300,
+    idleBackoffMs: { initial: 50, max: 200 },
+    maxBatchesPerRun: 200,
+    ...overrides,
+  };
+}
+
 describe('speed layer integrity', () => {
   let config: Config;
   let clients: PipelineClients;
@@ -118,20 +140,8 @@ describe('speed layer integrity', () => {
     await closeClient();
   });
 
-  function input(entity: Entity, overrides: Partial<StreamInput> = {}): StreamInput {
-    return {
-      stream: freshName(`stream-${entity}`),
-      entity,
-      topic: entityTopic(config.KAFKA_TOPIC_PREFIX, entity),
-      deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),
-      schema,
-      maxRecordsPerPartition: 1_000,
-      maxWaitMs: 300,
-      idleBackoffMs: { initial: 50, max: 200 },
-      maxBatchesPerRun: 200,
-      ...overrides,
-    };
-  }
+  const input = (entity: Entity, overrides: Partial<StreamInput> = {}) =>
+    streamInputFor(config, schema, entity, overrides);
 
   const start = (i: StreamInput): Promise<WorkflowHandle<typeof stream>> =>
     client.workflow.start(stream, { workflowId: i.stream, taskQueue, args: [i] });
@@ -386,18 +396,11 @@ describe('speed layer with a PostgreSQL connection that stops answering', () => 
   test('a micro-batch whose connection hangs fails in time and is retried; nothing lost or doubled', async () => {
     const temporal = await connectTemporal(config);
     const worker = await createPipelineWorker(config, clients, connection, taskQueue);
-    const i: StreamInput = {
-      stream: freshName('stream-halfopen'),
-      entity: 'pin',
-      topic: entityTopic(config.KAFKA_TOPIC_PREFIX, 'pin'),
-      deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),
-      schema,
+    const i = streamInputFor(config, schema, 'pin', {
       maxRecordsPerPartition: 100,
-      maxWaitMs: 300,
-      idleBackoffMs: { initial: 50, max: 200 },
       maxBatchesPerRun: 500,
       retryBackoffMs: { initial: 500, max: 2_000 },
-    };
+    });
     try {
       await worker.runUntil(async () => {
         const handle = await temporal.client.workflow.start(stream, {
@@ -495,18 +498,11 @@ describe('speed layer when the broker is killed (kill -9) and restarted', () => 
   test('the reader fetches again after its consumer restarted: the stream catches up, nothing doubled', async () => {
     const temporal = await connectTemporal(config);
     const worker = await createPipelineWorker(config, clients, connection, taskQueue);
-    const i: StreamInput = {
-      stream: freshName('stream-broker-kill'),
-      entity: 'pin',
-      topic: entityTopic(config.KAFKA_TOPIC_PREFIX, 'pin'),
-      deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),
-      schema,
+    const i = streamInputFor(config, schema, 'pin', {
       maxRecordsPerPartition: 100,
-      maxWaitMs: 300,
-      idleBackoffMs: { initial: 50, max: 200 },
       maxBatchesPerRun: 1_000,
       retryBackoffMs: { initial: 500, max: 2_000 },
-    };
+    });
     const deps = { pool: clients.pool, admin: async () => clients.kafkaAdmin, schema };
     const lag = async () => (await liveLag(deps, i)).reduce((n, p) => n + p.lag, 0);
     try {
@@ -548,6 +544,66 @@ describe('speed layer when the broker is killed (kill -9) and restarted', () => 
       });
     } finally {
       await temporal.connection.close();
+    }
+  });
+});
+
+describe('stream reader memory', () => {
+  test('buffers and micro-batches are bounded by bytes as well as by records', async () => {
+    const base = loadConfig({});
+    const kafka = createKafka(base);
+    const admin = kafka.admin();
+    const producer = kafka.producer();
+    await Promise.all([admin.connect(), producer.connect()]);
+    const prefix = await createTestTopics(admin, 1);
+    const topic = entityTopic(prefix, 'pin');
+    const reader = new StreamReader(kafka, [topic], freshName('test-reader'));
+    try {
+      const value = Buffer.alloc(700 * 1024, 0x61);
+      for (let i = 0; i < 40; i++)
+        await producer.send({ topic, acks: -1, messages: [{ key: String(i), value }] });
+      await reader.start();
+      const first = await reader.read({
+        topic,
+        from: new Map([[0, 0n]]),
+        maxPerPartition: 5_000,
+        maxWaitMs: 5_000,
+      });
+      const bytes = first.messages.reduce((n, m) => n + (m.value?.length ?? 0), 0);
+      assert.ok(
+        first.messages.length > 0 && first.messages.length < 40,
+        `${first.messages.length} of 40 records taken`,
+      );
+      assert.ok(bytes <= 8 * 1024 * 1024 + value.length, `${bytes} bytes in one micro-batch`);
+      // The buffer stops fetching above its bound (16 MiB, plus one fetch in flight).
+      await new Promise((r) => setTimeout(r, 2_000));
+      const held = reader.buffered(topic, 0);
+      assert.ok(
+        held.bytes <= 16 * 1024 * 1024 + 4 * 1024 * 1024 + value.length,
+        `${held.bytes} bytes buffered`,
+      );
+      assert.ok(held.paused, 'fetching paused while the buffer is full');
+      // Nothing is lost: reading on from each next offset gives every record once, in order.
+      const offsets: bigint[] = first.messages.map((m) => m.offset);
+      let from = first.next.get(0)!;
+      while (from < 40n) {
+        const more = await reader.read({
+          topic,
+          from: new Map([[0, from]]),
+          maxPerPartition: 5_000,
+          maxWaitMs: 5_000,
+        });
+        offsets.push(...more.messages.map((m) => m.offset));
+        from = more.next.get(0)!;
+      }
+      assert.deepEqual(
+        offsets,
+        Array.from({ length: 40 }, (_, i) => BigInt(i)),
+      );
+    } finally {
+      await reader.stop();
+      await deleteTestTopics(admin, prefix);
+      await Promise.all([admin.disconnect(), producer.disconnect()]);
     }
   });
 });
