@@ -86,7 +86,9 @@ export class PoisonProducer {
   }
 
   async stop(): Promise<void> {
+    if (this.timer === undefined) return;
     clearInterval(this.timer);
+    this.timer = undefined;
     await this.running;
     await this.producer.disconnect();
   }

@@ -98,15 +98,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const day = utcDay(Date.now());
   const faults = new FaultInjector(env, witness, random, () => day);
   const acknowledged = new Map<Entity, Map<string, number>>(ENTITIES.map((e) => [e, new Map()]));
+  const stopLoad = new AbortController();
+  let emulator: Promise<Summary> | undefined;
   try {
     await witness.start();
     await poison.start(1_500);
-    const stopLoad = new AbortController();
     const post = createIngestClient({
       baseUrl: `http://127.0.0.1:${env.config.API_PORT}`,
       apiKey: env.config.API_KEY,
     });
-    const emulator = runEmulator(
+    emulator = runEmulator(
       { seed: options.seed, rate: options.rate, concurrency: 4 },
       {
         source: env.source.reader,
@@ -129,13 +130,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await sleep(5_000);
     while (Date.now() < until) {
       const kind = pickFault(random);
-      const fault = await faults.inject(kind);
+      const fault = await faults.inject(kind).catch((err: unknown): FaultRecord => ({
+        kind,
+        at: Date.now(),
+        restoredAt: Date.now(),
+        recoveryMs: null,
+        note: `the fault could not be injected or undone: ${(err as Error).stack ?? String(err)}`,
+      }));
       records.push(fault);
       const recovered =
         fault.recoveryMs === undefined
           ? ''
           : ` recovered in ${fault.recoveryMs === null ? 'never' : `${(fault.recoveryMs / 1000).toFixed(1)} s`}`;
       log(`fault ${records.length}: ${kind}${recovered}${fault.note ? ` (${fault.note})` : ''}`);
+      // A part that did not come back is a broken invariant to report, not a reason to go on.
+      if (fault.recoveryMs === null) break;
       await sleep((gapMin + random() * (gapMax - gapMin)) * 1_000);
     }
 
@@ -223,6 +232,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       logDir: env.logDir,
     };
   } finally {
+    // Whatever happened, the load stops before the services it reads go away.
+    stopLoad.abort();
+    await emulator?.catch(() => undefined);
+    await poison.stop().catch(() => undefined);
     await witness.stop().catch(() => undefined);
     await env.close();
   }
