@@ -2,7 +2,7 @@
 // pace: what no API validated and the layers must dead-letter with its reason, never retry. A record
 // stamped days ahead is sent too: the broker must refuse it (it would empty later days).
 import type { Kafka, Producer } from 'kafkajs';
-import { ENTITIES, entityTopic } from '../../domain/wire.ts';
+import { ENTITIES, entityTopic, type Entity } from '../../domain/wire.ts';
 
 const KINDS = ['not-json', 'lone-surrogate', 'nul', 'large', 'wrong-entity', 'not-utf8', 'future'] as const;
 export type PoisonKind = (typeof KINDS)[number];
@@ -23,7 +23,7 @@ const PIN = {
 };
 
 /** A poison value: every one names itself (`poison-<n>`) so that the witness could tell it apart. */
-function value(kind: PoisonKind, n: number): Buffer {
+function value(kind: PoisonKind, n: number, entity: Entity): Buffer {
   const tag = `poison-${n}`;
   switch (kind) {
     case 'not-json':
@@ -35,8 +35,13 @@ function value(kind: PoisonKind, n: number): Buffer {
     case 'large':
       return Buffer.from(JSON.stringify({ ...PIN, unique_id: tag, description: 'x'.repeat(200_000) }));
     case 'wrong-entity':
+      // A valid record, of another entity than the topic's.
       return Buffer.from(
-        JSON.stringify({ ind: 1, timestamp: '2020-01-01 00:00:00', latitude: 1, longitude: 1, country: tag }),
+        JSON.stringify(
+          entity === 'geo'
+            ? { ...PIN, unique_id: tag }
+            : { ind: 1, timestamp: '2020-01-01 00:00:00', latitude: 1, longitude: 1, country: tag },
+        ),
       );
     case 'not-utf8':
       return Buffer.concat([Buffer.from(tag), Buffer.from([0x00, 0xff, 0xfe])]);
@@ -105,7 +110,7 @@ export class PoisonProducer {
         messages: [
           {
             key: String(100_000 + n),
-            value: value(kind, n),
+            value: value(kind, n, entity),
             ...(future ? { timestamp: String(Date.now() + 3 * 86_400_000) } : {}),
           },
         ],

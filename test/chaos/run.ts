@@ -62,6 +62,9 @@ export interface ChaosReport {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const refusedCount = (w: Witness) => ENTITIES.reduce((n, e) => n + w.entities[e].refused.size, 0);
+const poisonTaken = (p: PoisonStats) => Object.values(p.sent).reduce((a, b) => a + b, 0);
+
 function percentile(values: number[], p: number): number | null {
   if (values.length === 0) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -193,6 +196,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         name: 'every batch day run succeeded',
         ok: outcomes.every((o) => o.ok),
         detail: `${outcomes.filter((o) => o.ok).length} of ${outcomes.length} runs started during the chaos, and the last one`,
+      },
+      {
+        name: 'every poison record Kafka took is refused by the cleaning',
+        ok: poisonTaken(poison.stats) <= refusedCount(witness),
+        detail: `${poisonTaken(poison.stats)} acknowledged by Kafka, ${refusedCount(witness)} refused (failed sends may have landed too)`,
       },
       {
         name: 'the broker refuses timestamps far ahead',
