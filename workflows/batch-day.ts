@@ -110,7 +110,7 @@ async function runAsTheDay(day: BatchDay, dayId: string, idPrefix?: string): Pro
       const child = await startChild(batchDay, {
         workflowId: dayId,
         args: [{ date: day, ...(idPrefix ? { idPrefix } : {}) }],
-        // Cancelling this run cancels the day's; ending it in any other way lets the day finish.
+        // This run ending first (cancelled, terminated) asks the day's run to cancel too.
         parentClosePolicy: 'REQUEST_CANCEL',
         typedSearchAttributes: [{ key: SEARCH_ATTRIBUTES.batchDate, value: day }],
       });
