@@ -69,11 +69,9 @@ export class StreamReader {
   private waiters = new Set<() => void>();
   private joined: Promise<void>;
 
-  constructor(
-    kafka: Kafka,
-    private readonly topics: string[],
-    groupPrefix: string,
-  ) {
+  private readonly topics: string[];
+  constructor(kafka: Kafka, topics: string[], groupPrefix: string) {
+    this.topics = topics;
     // A group of its own: this process is assigned all partitions and never competes with others.
     this.consumer = kafka.consumer({
       groupId: `${groupPrefix}-reader-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,

@@ -21,8 +21,10 @@ export class ValidationError extends ApiError {
   override readonly name = 'ValidationError';
   readonly status = 400;
   readonly code = 'validation_failed';
-  constructor(readonly issues: Issue[]) {
+  readonly issues: Issue[];
+  constructor(issues: Issue[]) {
     super(`${issues.length} invalid field(s)`);
+    this.issues = issues;
   }
 }
 
@@ -38,8 +40,10 @@ export class UnsupportedMediaTypeError extends ApiError {
   override readonly name = 'UnsupportedMediaTypeError';
   readonly status = 415;
   readonly code = 'unsupported_media_type';
-  constructor(readonly contentType: string | undefined) {
+  readonly contentType: string | undefined;
+  constructor(contentType: string | undefined) {
     super('expected Content-Type: application/json');
+    this.contentType = contentType;
   }
 }
 
@@ -48,8 +52,10 @@ export class PayloadTooLargeError extends ApiError {
   override readonly name = 'PayloadTooLargeError';
   readonly status = 413;
   readonly code = 'payload_too_large';
-  constructor(readonly limitBytes: number) {
+  readonly limitBytes: number;
+  constructor(limitBytes: number) {
     super(`the body exceeds ${limitBytes} bytes`);
+    this.limitBytes = limitBytes;
   }
 }
 
@@ -61,14 +67,13 @@ export class RecordsTooLargeError extends ApiError {
   override readonly name = 'RecordsTooLargeError';
   readonly status = 413;
   readonly code = 'records_too_large';
-  constructor(
-    readonly limitBytes: number | undefined,
-    options?: { cause?: unknown },
-  ) {
+  readonly limitBytes: number | undefined;
+  constructor(limitBytes: number | undefined, options?: { cause?: unknown }) {
     super(
       `Kafka refused the records: those sharing a partition exceed its limit of ${limitBytes ?? 'max.message.bytes'} bytes per batch (max.message.bytes); send fewer records per request`,
       options,
     );
+    this.limitBytes = limitBytes;
   }
 }
 
@@ -94,8 +99,10 @@ export class MethodNotAllowedError extends ApiError {
   override readonly name = 'MethodNotAllowedError';
   readonly status = 405;
   readonly code = 'method_not_allowed';
-  constructor(readonly allowed: string[]) {
+  readonly allowed: string[];
+  constructor(allowed: string[]) {
     super(`allowed: ${allowed.join(', ')}`);
+    this.allowed = allowed;
   }
 }
 
@@ -105,11 +112,12 @@ export class QueueFullError extends ApiError {
   readonly status = 503;
   readonly code = 'queue_full';
   override readonly retryAfterSeconds = 1;
-  constructor(
-    readonly queuedRecords: number,
-    readonly maxQueueRecords: number,
-  ) {
+  readonly queuedRecords: number;
+  readonly maxQueueRecords: number;
+  constructor(queuedRecords: number, maxQueueRecords: number) {
     super('the ingest queue is full');
+    this.queuedRecords = queuedRecords;
+    this.maxQueueRecords = maxQueueRecords;
   }
 }
 
@@ -119,12 +127,10 @@ export class KafkaUnavailableError extends ApiError {
   override readonly name = 'KafkaUnavailableError';
   readonly status = 503;
   readonly code = 'kafka_unavailable';
-  constructor(
-    message: string,
-    override readonly retryAfterSeconds: number,
-    options?: { cause?: unknown },
-  ) {
+  override readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds: number, options?: { cause?: unknown }) {
     super(message, options);
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -135,11 +141,12 @@ export class ProduceTimeoutError extends ApiError {
   readonly status = 503;
   readonly code = 'kafka_timeout';
   override readonly retryAfterSeconds = 2;
-  constructor(
-    readonly stage: 'queued' | 'sending',
-    readonly timeoutMs: number,
-  ) {
+  readonly stage: 'queued' | 'sending';
+  readonly timeoutMs: number;
+  constructor(stage: 'queued' | 'sending', timeoutMs: number) {
     super(`no acknowledgement from Kafka within ${timeoutMs} ms`);
+    this.stage = stage;
+    this.timeoutMs = timeoutMs;
   }
 }
 
@@ -161,10 +168,9 @@ export class StoreUnavailableError extends ApiError {
   readonly status = 503;
   readonly code = 'store_unavailable';
   override readonly retryAfterSeconds = 2;
-  constructor(
-    readonly store: 'postgres' | 'temporal',
-    options?: { cause?: unknown },
-  ) {
+  readonly store: 'postgres' | 'temporal';
+  constructor(store: 'postgres' | 'temporal', options?: { cause?: unknown }) {
     super(`${store === 'postgres' ? 'PostgreSQL' : 'Temporal'} is unreachable; retry shortly`, options);
+    this.store = store;
   }
 }

@@ -106,10 +106,12 @@ class CoalescingProducer implements RecordProducer {
   /** Expired entries still in `queue` (upper bound). */
   private expired = 0;
 
-  constructor(
-    private readonly send: SendBatch,
-    private readonly opts: CoalescerOptions,
-  ) {}
+  private readonly send: SendBatch;
+  private readonly opts: CoalescerOptions;
+  constructor(send: SendBatch, opts: CoalescerOptions) {
+    this.send = send;
+    this.opts = opts;
+  }
 
   produce(messages: OutgoingMessage[]): Promise<void> {
     if (this.closed) return Promise.reject(new ProducerClosedError());

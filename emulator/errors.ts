@@ -8,8 +8,10 @@ export class UsageError extends Error {
 /** The source tables do not exist: the migrations have not run. */
 export class SourceSchemaMissingError extends Error {
   override readonly name = 'SourceSchemaMissingError';
-  constructor(readonly pgCode: string) {
+  readonly pgCode: string;
+  constructor(pgCode: string) {
     super('the source tables do not exist: run `npm run migrate`, then `npm run seed`');
+    this.pgCode = pgCode;
   }
 }
 
@@ -24,7 +26,9 @@ export class SourceNotSeededError extends Error {
 /** The ingest API refused the API key (401): every further request would fail the same way. */
 export class UnauthorizedError extends Error {
   override readonly name = 'UnauthorizedError';
-  constructor(readonly url: string) {
+  readonly url: string;
+  constructor(url: string) {
     super(`the ingest API at ${url} refused the API key (401): check API_KEY`);
+    this.url = url;
   }
 }

@@ -46,13 +46,16 @@ export const describeExit = ({ code, signal }: ExitStatus): string =>
 /** A child exited while it should have kept running, or a one-shot script failed. */
 export class ChildExitError extends Error {
   override readonly name = 'ChildExitError';
-  constructor(
-    readonly child: string,
-    readonly status: ExitStatus,
-    readonly lastLines: string[],
-    readonly logFile: string | undefined,
-  ) {
+  readonly child: string;
+  readonly status: ExitStatus;
+  readonly lastLines: string[];
+  readonly logFile: string | undefined;
+  constructor(child: string, status: ExitStatus, lastLines: string[], logFile: string | undefined) {
     super(`${child} exited (${describeExit(status)})`);
+    this.child = child;
+    this.status = status;
+    this.lastLines = lastLines;
+    this.logFile = logFile;
   }
 }
 
@@ -67,11 +70,11 @@ export class PipelineProcess {
   #stopping = false;
   readonly #lines: string[] = [];
 
-  constructor(
-    readonly name: string,
-    private readonly child: ChildProcess,
-    output: Output,
-  ) {
+  readonly name: string;
+  private readonly child: ChildProcess;
+  constructor(name: string, child: ChildProcess, output: Output) {
+    this.name = name;
+    this.child = child;
     this.logFile = output.to === 'files' ? path.join(output.dir, `${name}.log`) : undefined;
     const write = this.#sink(this.logFile);
     const follow = (stream: Readable | null, terminal: NodeJS.WriteStream) => {
@@ -146,10 +149,11 @@ export class ProcessGroup {
   readonly #processes: PipelineProcess[] = [];
   #crash!: (err: ChildExitError) => void;
 
-  constructor(
-    readonly env: NodeJS.ProcessEnv,
-    readonly output: Output,
-  ) {
+  readonly env: NodeJS.ProcessEnv;
+  readonly output: Output;
+  constructor(env: NodeJS.ProcessEnv, output: Output) {
+    this.env = env;
+    this.output = output;
     this.config = loadConfig(env);
     this.crashed = new Promise<never>((_, reject) => (this.#crash = reject));
     // Whoever watches awaits `crashed`; a group nobody watches must not crash the process with it.

@@ -39,7 +39,9 @@ export class GzipJsonlObjects {
   private nextPart: number;
   private readonly uploads: Promise<WrittenObject>[] = [];
 
-  constructor(private readonly options: GzipJsonlOptions) {
+  private readonly options: GzipJsonlOptions;
+  constructor(options: GzipJsonlOptions) {
+    this.options = options;
     this.nextPart = options.firstPart ?? 0;
   }
 

@@ -24,10 +24,12 @@ export class SortedRuns {
   private readonly full: Map<number, Candidate>[] = [];
   private readonly files: string[] = [];
 
-  constructor(
-    private readonly base: string,
-    private readonly limit = RUN_ENTRIES,
-  ) {}
+  private readonly base: string;
+  private readonly limit: number;
+  constructor(base: string, limit = RUN_ENTRIES) {
+    this.base = base;
+    this.limit = limit;
+  }
 
   offer(ind: number, c: Candidate): void {
     const seen = this.current.get(ind);

@@ -77,10 +77,12 @@ export class BatchThreads {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  constructor(
-    private readonly config: Config,
-    readonly size: number,
-  ) {}
+  private readonly config: Config;
+  readonly size: number;
+  constructor(config: Config, size: number) {
+    this.config = config;
+    this.size = size;
+  }
 
   run<N extends TaskName>(
     task: N,

@@ -74,12 +74,16 @@ export class FaultInjector {
   }[] = [];
   private batchRunN = 0;
 
-  constructor(
-    private readonly env: ChaosEnvironment,
-    private readonly witness: Witness,
-    private readonly random: () => number,
-    private readonly day: () => BatchDay,
-  ) {}
+  private readonly env: ChaosEnvironment;
+  private readonly witness: Witness;
+  private readonly random: () => number;
+  private readonly day: () => BatchDay;
+  constructor(env: ChaosEnvironment, witness: Witness, random: () => number, day: () => BatchDay) {
+    this.env = env;
+    this.witness = witness;
+    this.random = random;
+    this.day = day;
+  }
 
   /** Injects one fault and, for one that hurts, waits until the pipeline is healthy again. */
   async inject(kind: FaultKind): Promise<FaultRecord> {

@@ -72,11 +72,11 @@ export class PoisonProducer {
   private running: Promise<void> = Promise.resolve();
   private n = 0;
 
-  constructor(
-    kafka: Kafka,
-    private readonly topicPrefix: string,
-    private readonly random: () => number,
-  ) {
+  private readonly topicPrefix: string;
+  private readonly random: () => number;
+  constructor(kafka: Kafka, topicPrefix: string, random: () => number) {
+    this.topicPrefix = topicPrefix;
+    this.random = random;
     this.producer = kafka.producer({
       retry: { retries: 2, maxRetryTime: 1_000 },
       allowAutoTopicCreation: false,

@@ -22,11 +22,14 @@ function bindir(): string {
 }
 
 export class PostgresServer {
-  private constructor(
-    readonly port: number,
-    private readonly dir: string,
-    private readonly bin: string,
-  ) {}
+  readonly port: number;
+  private readonly dir: string;
+  private readonly bin: string;
+  private constructor(port: number, dir: string, bin: string) {
+    this.port = port;
+    this.dir = dir;
+    this.bin = bin;
+  }
 
   get url(): string {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;

@@ -22,11 +22,12 @@ export class S3Server {
   private child: ChildProcess | undefined;
   private readonly killOnExit = () => this.child?.kill('SIGKILL');
 
-  private constructor(
-    /** S3, master, volume and filer ports. */
-    private readonly ports: [number, number, number, number],
-    private readonly dir: string,
-  ) {
+  /** S3, master, volume and filer ports. */
+  private readonly ports: [number, number, number, number];
+  private readonly dir: string;
+  private constructor(ports: [number, number, number, number], dir: string) {
+    this.ports = ports;
+    this.dir = dir;
     process.once('exit', this.killOnExit);
   }
 
