@@ -5,14 +5,17 @@ import { createPool } from '../infra/db.ts';
 import { exitOnUsageError } from './cli.ts';
 import { UnauthorizedError } from './errors.ts';
 import { createIngestClient } from './ingest-client.ts';
-import { EMULATOR_HELP, parseEmulatorOptions, type EmulatorOptions } from './options.ts';
+import { EMULATOR_HELP, MAX_CONCURRENCY, parseEmulatorOptions, type EmulatorOptions } from './options.ts';
 import { createProgress, type Progress } from './progress.ts';
 import { runEmulator } from './run.ts';
 import { createSourceReader } from './source-db.ts';
-import { formatSummary, totals, type Tally } from './stats.ts';
+import { fallingBehind, formatSummary, totals, type Tally } from './stats.ts';
 
 const PROGRESS_FORMAT =
-  '{posts} posts | {accepted} accepted, {rejected} rejected, {errors} errors, {retries} retries';
+  '{posts} posts | {rate} records/s, {loops} loop(s) | {accepted} accepted, {rejected} rejected, {errors} errors, {retries} retries';
+
+/** How long a run with --rate may fall behind it before the emulator says so (once). */
+const BEHIND_GRACE_MS = 5_000;
 
 function progressFor(options: EmulatorOptions): { progress: Progress; update: (tally: Tally) => void } {
   const started = performance.now();
@@ -22,16 +25,28 @@ function progressFor(options: EmulatorOptions): { progress: Progress; update: (t
     : `emulating | ${PROGRESS_FORMAT}`;
   const progress = createProgress(bounded ?? 1, format, {
     posts: 0,
+    rate: 0,
+    loops: 0,
     accepted: 0,
     rejected: 0,
     errors: 0,
     retries: 0,
   });
+  let warned = false;
   const update = (tally: Tally) => {
-    const value = options.count
-      ? tally.posts
-      : Math.min(options.duration ?? 0, (performance.now() - started) / 1000);
-    progress.update(value, { posts: tally.posts, retries: tally.retries, ...totals(tally) });
+    const elapsedMs = performance.now() - started;
+    const value = options.count ? tally.posts : Math.min(options.duration ?? 0, elapsedMs / 1000);
+    const sum = totals(tally);
+    const rate = Math.round((sum.sent * 1000) / Math.max(elapsedMs, 1));
+    progress.update(value, { posts: tally.posts, rate, loops: tally.loops, retries: tally.retries, ...sum });
+    // Said once, while running, when more loops cannot help: --concurrency fixed them, or the most are running.
+    if (warned || options.rate === undefined || elapsedMs < BEHIND_GRACE_MS) return;
+    const chosen = options.concurrency === undefined ? 'auto' : 'fixed';
+    if (chosen === 'auto' && tally.loops < MAX_CONCURRENCY) return;
+    const behind = fallingBehind(options.rate, rate, tally.loops, chosen, tally.latency.percentile(50));
+    if (!behind) return;
+    warned = true;
+    progress.log(`warning: ${behind}`);
   };
   return { progress, update };
 }

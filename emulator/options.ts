@@ -13,8 +13,9 @@ a random post, POSTs its pin, geo and user records, sleeps, repeats. Runs until 
   --rate <records/s>     steady rate over all loops (default: a random 0-2 s sleep after each post)
   --duration <seconds>   stop after this long
   --count <posts>        stop after this many posts
-  --concurrency <n>      parallel posting loops (default 1, at most ${MAX_CONCURRENCY})
-  --seed <n>             makes the choice of posts and sleeps reproducible (default: random)
+  --concurrency <n>      parallel posting loops, each one request at a time (at most ${MAX_CONCURRENCY}; default:
+                         1, or with --rate as many as the rate needs, added while it falls behind)
+  --seed <n>             makes the choice of posts and sleeps reproducible, loop by loop (default: random)
   --api <url>            ingest API base URL (default: API_BASE_URL)
   --json                 print the summary as one JSON line
   --help                 show this help`;
@@ -33,7 +34,7 @@ export const EmulatorOptions = z.object({
       .int({ error: `expected a whole number from 1 to ${MAX_CONCURRENCY}` })
       .min(1, 'expected at least 1')
       .max(MAX_CONCURRENCY, `expected at most ${MAX_CONCURRENCY}`),
-  ).default(1),
+  ).optional(),
   seed: numeric(
     z
       .int({ error: 'expected an integer' })

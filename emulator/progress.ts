@@ -3,10 +3,16 @@ import cliProgress from 'cli-progress';
 
 export interface Progress {
   update(value: number, payload?: Record<string, unknown>): void;
+  /** a line above the bar (on stderr, with or without a bar) */
+  log(line: string): void;
   stop(): void;
 }
 
-const NO_PROGRESS: Progress = { update: () => undefined, stop: () => undefined };
+const NO_PROGRESS: Progress = {
+  update: () => undefined,
+  log: (line) => console.error(line),
+  stop: () => undefined,
+};
 
 export function createProgress(
   total: number,
@@ -19,5 +25,10 @@ export function createProgress(
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, payload);
-  return { update: (value, extra) => bar.update(value, extra), stop: () => bar.stop() };
+  return {
+    update: (value, extra) => bar.update(value, extra),
+    // cli-progress redraws the bar below lines written between two of its renders.
+    log: (line) => process.stderr.write(`\r\x1b[2K${line}\n`),
+    stop: () => bar.stop(),
+  };
 }

@@ -1,6 +1,7 @@
 // The emulator's counts and its end-of-run summary (pure: no clock, no I/O).
 import { ENTITIES, type Entity } from '../domain/wire.ts';
 import { createLatencyHistogram, type LatencyHistogram } from './latency-histogram.ts';
+import { MAX_CONCURRENCY } from './options.ts';
 
 export type Outcome = 'accepted' | 'rejected' | 'error';
 export type StopReason = 'count' | 'duration' | 'signal' | 'unauthorized';
@@ -15,6 +16,8 @@ export interface EntityCounts {
 export interface Tally {
   posts: number;
   retries: number;
+  /** posting loops running */
+  loops: number;
   lastRejection?: string;
   lastError?: string;
   readonly entities: Record<Entity, EntityCounts>;
@@ -31,6 +34,11 @@ export interface Summary extends EntityCounts {
   recordsPerSecond: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   entities: Record<Entity, EntityCounts>;
+  /** posting loops at the end of the run, and whether --concurrency fixed them or the rate chose */
+  loops: number;
+  loopsChosen: 'auto' | 'fixed';
+  /** --rate, when given */
+  rateAsked?: number;
   /** the API's answer to the last rejected record, the last error: what to look at first */
   lastRejection?: string;
   lastError?: string;
@@ -49,6 +57,7 @@ export function createTally(): Tally {
   return {
     posts: 0,
     retries: 0,
+    loops: 0,
     entities,
     latency: createLatencyHistogram(),
     record(entity, outcome) {
@@ -68,10 +77,19 @@ export function totals(tally: Tally): EntityCounts {
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 
-export function summarize(
-  tally: Tally,
-  run: { seed: number; elapsedMs: number; stoppedBy: StopReason },
-): Summary {
+/** Below this share of --rate, a run fell behind it. */
+export const KEEPING_UP = 0.95;
+
+export interface RunFacts {
+  seed: number;
+  elapsedMs: number;
+  stoppedBy: StopReason;
+  loops: number;
+  loopsChosen: 'auto' | 'fixed';
+  rateAsked?: number;
+}
+
+export function summarize(tally: Tally, run: RunFacts): Summary {
   const total = totals(tally);
   const seconds = run.elapsedMs / 1000;
   const ms = (p: number) => round(tally.latency.percentile(p), 1);
@@ -85,6 +103,9 @@ export function summarize(
     recordsPerSecond: seconds > 0 ? round(total.sent / seconds, 1) : 0,
     latencyMs: { p50: ms(50), p90: ms(90), p99: ms(99), max: round(tally.latency.max, 1) },
     entities: structuredClone(tally.entities),
+    loops: run.loops,
+    loopsChosen: run.loopsChosen,
+    ...(run.rateAsked !== undefined && { rateAsked: run.rateAsked }),
     ...(tally.lastRejection && { lastRejection: tally.lastRejection }),
     ...(tally.lastError && { lastError: tally.lastError }),
   };
@@ -93,13 +114,41 @@ export function summarize(
 const countsLine = (c: EntityCounts) =>
   `${c.sent} sent: ${c.accepted} accepted, ${c.rejected} rejected, ${c.errors} errors`;
 
+/**
+ * Why a run delivers less than --rate asks, and what to change; undefined while it keeps up.
+ * `loops` posting loops each send one request at a time, `p50Ms` apart.
+ */
+export function fallingBehind(
+  asked: number,
+  delivered: number,
+  loops: number,
+  loopsChosen: 'auto' | 'fixed',
+  p50Ms: number,
+): string | undefined {
+  if (delivered >= asked * KEEPING_UP) return undefined;
+  const head = `behind --rate ${asked}: ${delivered} records/s delivered with ${loops} loop(s) sending one request at a time (p50 ${p50Ms} ms)`;
+  if (loopsChosen === 'fixed') {
+    const needed =
+      p50Ms > 0 ? Math.min(MAX_CONCURRENCY, Math.ceil(((asked * p50Ms) / 1000) * 1.5)) : loops + 1;
+    return `${head}; leave out --concurrency to let the emulator choose, or give --concurrency ${Math.max(needed, loops + 1)}`;
+  }
+  if (loops >= MAX_CONCURRENCY) return `${head}, the most it starts; the API is the limit (see its latency)`;
+  return `${head}; still adding loops`;
+}
+
 /** The summary as a person reads it at the end of a run. */
 export function formatSummary(s: Summary): string {
   const { p50, p90, p99, max } = s.latencyMs;
+  const behind =
+    s.rateAsked === undefined || s.stoppedBy === 'unauthorized'
+      ? undefined
+      : fallingBehind(s.rateAsked, s.recordsPerSecond, s.loops, s.loopsChosen, p50);
+  const asked = s.rateAsked === undefined ? '' : ` (asked ${s.rateAsked}${behind ? '' : ', kept up'})`;
   return [
     `emulator: ${s.posts} posts in ${s.durationSeconds.toFixed(1)} s (seed ${s.seed}, stopped by ${s.stoppedBy})`,
     `  records  ${countsLine(s)}, ${s.retries} retries`,
-    `  rate     ${s.recordsPerSecond} records/s`,
+    `  rate     ${s.recordsPerSecond} records/s${asked}, ${s.loops} loop(s) (${s.loopsChosen === 'auto' ? 'chosen for the rate' : '--concurrency'})`,
+    ...(behind ? [`  warning: ${behind}`] : []),
     `  latency  p50 ${p50} ms, p90 ${p90} ms, p99 ${p99} ms, max ${max} ms`,
     ...ENTITIES.map((e) => `  ${e.padEnd(8)} ${countsLine(s.entities[e])}`),
     ...(s.lastRejection ? [`  last rejection: ${s.lastRejection}`] : []),

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import { UsageError } from '../../emulator/errors.ts';
 import { parseEmulatorOptions } from '../../emulator/options.ts';
 
-test('defaults: one loop, the original sleep, no limit', () => {
-  assert.deepEqual(parseEmulatorOptions([]), { concurrency: 1, json: false, help: false });
+test('defaults: loops left to the run (one, or what --rate needs), the original sleep, no limit', () => {
+  assert.deepEqual(parseEmulatorOptions([]), { json: false, help: false });
 });
 
 test('every option is parsed', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Entity } from '../../domain/wire.ts';
 import { createGenerator } from '../../emulator/generator.ts';
 import type { PostResult } from '../../emulator/ingest-client.ts';
@@ -11,6 +12,7 @@ import {
   type EmulatorDeps,
 } from '../../emulator/run.ts';
 import type { SourceRecord } from '../../emulator/source-records.ts';
+import { formatSummary } from '../../emulator/stats.ts';
 
 const POSTS = 50;
 const generator = createGenerator({ seed: 1, posts: POSTS });
@@ -208,4 +210,23 @@ test('a post missing from the source fails the run with a clear error', async ()
     runEmulator({ seed: 1, count: 3, concurrency: 2 }, deps({ source: empty })),
     MissingPostError,
   );
+});
+
+test('--rate without --concurrency starts the loops the rate needs; with --concurrency 1 it falls behind', async () => {
+  // Real time here: each request takes 20 ms, so one loop (3 requests a post) delivers at most
+  // 50 records/s; 300 records/s needs about 6 loops.
+  const slowPost = async () => {
+    await delay(20);
+    return { status: 'accepted' } as const;
+  };
+  const real = { source: fakeSource().source, post: slowPost };
+  const fixed = await runEmulator({ seed: 1, rate: 300, duration: 2, concurrency: 1 }, real);
+  assert.equal(fixed.loops, 1);
+  assert.ok(fixed.recordsPerSecond < 60, `one loop: at most 50 records/s, got ${fixed.recordsPerSecond}`);
+  assert.match(formatSummary(fixed), /warning: behind --rate 300: .* give --concurrency \d+/);
+
+  const auto = await runEmulator({ seed: 1, rate: 300, duration: 2 }, real);
+  assert.ok(auto.loops >= 6 && auto.loops <= 20, `about 6 loops, got ${auto.loops}`);
+  assert.ok(auto.recordsPerSecond > 200, `close to 300 records/s, got ${auto.recordsPerSecond}`);
+  assert.equal(auto.loopsChosen, 'auto');
 });

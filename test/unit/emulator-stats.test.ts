@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLatencyHistogram } from '../../emulator/latency-histogram.ts';
-import { createTally, formatSummary, summarize } from '../../emulator/stats.ts';
+import { createTally, fallingBehind, formatSummary, summarize } from '../../emulator/stats.ts';
 
 /** Nearest-rank percentile over sorted values: the definition the histogram approximates. */
 function exactPercentile(sorted: number[], p: number): number {
@@ -51,7 +51,13 @@ test('the summary adds up the entities and computes the rate', () => {
   tally.latency.record(10);
   tally.latency.record(20);
   tally.lastError = 'user: HTTP 500';
-  const s = summarize(tally, { seed: 9, elapsedMs: 2_000, stoppedBy: 'count' });
+  const s = summarize(tally, {
+    seed: 9,
+    elapsedMs: 2_000,
+    stoppedBy: 'count',
+    loops: 1,
+    loopsChosen: 'fixed',
+  });
   assert.deepEqual(
     { sent: s.sent, accepted: s.accepted, rejected: s.rejected, errors: s.errors, retries: s.retries },
     { sent: 5, accepted: 3, rejected: 1, errors: 1, retries: 3 },
@@ -74,7 +80,37 @@ test('the summary adds up the entities and computes the rate', () => {
 });
 
 test('a run of no time has a rate of 0, not Infinity', () => {
-  const s = summarize(createTally(), { seed: 1, elapsedMs: 0, stoppedBy: 'signal' });
+  const s = summarize(createTally(), {
+    seed: 1,
+    elapsedMs: 0,
+    stoppedBy: 'signal',
+    loops: 1,
+    loopsChosen: 'fixed',
+  });
   assert.equal(s.recordsPerSecond, 0);
   assert.deepEqual(s.latencyMs, { p50: 0, p90: 0, p99: 0, max: 0 });
+});
+
+test('falling behind --rate is said with what to change; keeping up is not', () => {
+  assert.equal(fallingBehind(300, 290, 1, 'fixed', 7), undefined, 'within 5%');
+  const fixed = fallingBehind(300, 106, 1, 'fixed', 7);
+  assert.match(fixed ?? '', /behind --rate 300: 106 records\/s delivered with 1 loop\(s\)/);
+  assert.match(
+    fixed ?? '',
+    /leave out --concurrency .* or give --concurrency 4/,
+    '300/s × 7 ms × 1.5 = 3.2 → 4',
+  );
+  assert.match(fallingBehind(300, 100, 256, 'auto', 900) ?? '', /the API is the limit/);
+  assert.match(fallingBehind(300, 100, 3, 'auto', 30) ?? '', /still adding loops/);
+
+  const tally = createTally();
+  for (let i = 0; i < 106; i++) tally.record('pin', 'accepted');
+  tally.latency.record(7);
+  const facts = { seed: 1, elapsedMs: 1_000, stoppedBy: 'duration', loops: 1 } as const;
+  const behind = formatSummary(summarize(tally, { ...facts, loopsChosen: 'fixed', rateAsked: 300 }));
+  assert.match(behind, /rate {5}106 records\/s \(asked 300\), 1 loop\(s\) \(--concurrency\)/);
+  assert.match(behind, /warning: behind --rate 300/);
+  const kept = formatSummary(summarize(tally, { ...facts, loopsChosen: 'auto', rateAsked: 100 }));
+  assert.match(kept, /\(asked 100, kept up\), 1 loop\(s\) \(chosen for the rate\)/);
+  assert.doesNotMatch(kept, /warning/);
 });
