@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs package-lock.json's exact tree when node_modules does not match it (so re-runs skip it), plus
-# Node's version check.
+# Installs package-lock.json's exact tree, with patches/ applied (patch-package, the postinstall script),
+# when node_modules does not match them (so re-runs skip it), plus Node's version check. Run after
+# scripts/node-env.sh, which makes `node` a Node.js 24.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-((major >= 20)) || { echo "Node.js >= 20 is required (found $(node -v 2>/dev/null || echo none))" >&2; exit 1; }
+((major >= 24)) || { echo "Node.js >= 24 is required (found $(node -v 2>/dev/null || echo none)); source scripts/node-env.sh" >&2; exit 1; }
 
 stamp=node_modules/.pinpipe-lock.sha256
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
+want=$(cat package-lock.json patches/* | sha256sum | cut -d' ' -f1)
 if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
   echo "[deps] node_modules up to date"
 else
