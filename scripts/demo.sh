@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+export PINPIPE_DEMO_STARTED_MS=${PINPIPE_DEMO_STARTED_MS:-$(date +%s%3N)}
+source scripts/node-env.sh
 bash scripts/install-deps.sh
 bash stack/up.sh
 # node itself, not npx: Ctrl-C then reaches the orchestrator, which stops its children in order.

@@ -1,9 +1,11 @@
 // docker-compose.yml must stay valid and in step with the local stack; the docker client checks it
-// without an engine (`docker compose config`).
+// without an engine (`docker compose config`). Its compose plugin may have to be built from the Go
+// module proxy (minutes): scripts/test.sh starts that build in the background at the lowest priority,
+// which is why these tests run last, and `install.sh compose-plugin` here waits for it (or builds it).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { MAX_FUTURE_TIMESTAMP_MS } from '../../domain/wire.ts';
@@ -11,6 +13,10 @@ import { loadConfig } from '../../infra/config.ts';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '../..');
+
+before(async () => {
+  await run('bash', [path.join(root, 'stack/install.sh'), 'compose-plugin'], { timeout: 20 * 60_000 });
+});
 
 test('docker compose config -q accepts docker-compose.yml', async () => {
   await run('docker', ['compose', 'config', '-q'], { cwd: root });
