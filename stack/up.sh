@@ -49,6 +49,21 @@ up_postgres() {
   fi
 }
 
+# The dev server neither migrates an older server's SQLite schema nor reads a newer one's, so each
+# server version keeps its own database file; a stack made before that (temporal.db) had Server 1.29.1.
+temporal_db() {
+  local dir=$STACK_DIR/temporal version
+  version=$("$BIN_DIR/temporal" --version | sed -n 's/.*(Server \([0-9.]*\).*/\1/p')
+  [[ -n $version ]] || die "could not read the Temporal server's version from '$BIN_DIR/temporal --version'"
+  [[ -f $dir/temporal.db && ! -f $dir/server-1.29.1.db ]] && mv "$dir/temporal.db" "$dir/server-1.29.1.db"
+  if [[ ! -f $dir/server-$version.db ]]; then
+    local older
+    older=$(find "$dir" -maxdepth 1 -name 'server-*.db' ! -name "server-$version.db" -printf '%f ' 2>/dev/null)
+    [[ -n $older ]] && log "temporal: Server $version starts with no workflows; the older servers' data stays in $dir: $older" >&2
+  fi
+  echo "$dir/server-$version.db"
+}
+
 up_temporal() {
   if pid_of temporal >/dev/null; then
     log "temporal already up on :$TEMPORAL_PORT (UI :$TEMPORAL_UI_PORT)"
@@ -56,10 +71,12 @@ up_temporal() {
   fi
   ensure_port_free temporal $TEMPORAL_PORT
   mkdir -p "$STACK_DIR/temporal"
+  local db
+  db=$(temporal_db)
   log "starting temporal dev server on :$TEMPORAL_PORT (UI :$TEMPORAL_UI_PORT)"
   start_daemon temporal "$BIN_DIR/temporal" server start-dev \
     --ip 127.0.0.1 --port $TEMPORAL_PORT --ui-port $TEMPORAL_UI_PORT \
-    --db-filename "$STACK_DIR/temporal/temporal.db" --log-level warn --log-format json
+    --db-filename "$db" --log-level warn --log-format json
   wait_for temporal 90 port_open $TEMPORAL_UI_PORT
   wait_for temporal 30 port_open $TEMPORAL_PORT
 }

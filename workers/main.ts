@@ -32,7 +32,9 @@ async function main(): Promise<void> {
     await Promise.all([worker.run(), localWorker.run()]);
     log.info('worker drained');
   } finally {
-    await connection.close();
+    // After a failed start the workers still hold the connection and close() throws: the failure
+    // that matters is the start's, so this one must not hide it.
+    await connection.close().catch((err: unknown) => log.debug({ err }, 'Temporal connection not closed'));
     await clients.close();
   }
 }
