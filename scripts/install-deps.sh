@@ -16,7 +16,7 @@ else
   # Not `npm ci`: the registries this project installs from (see README) carry no darwin/win32 builds of
   # @swc/core and unrs-resolver, so the lock cannot list them and `npm ci` refuses it as out of sync.
   # `npm install --no-save` installs the same locked versions and leaves package-lock.json untouched.
-  echo "[deps] npm install (locked versions)"
+  echo "[deps] npm install (locked versions; usually about 1 min on a new machine)"
   npm install --no-save --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
 fi
