@@ -153,24 +153,3 @@ function nextDay(day: string): string {
   d.setUTCDate(d.getUTCDate() + 1);
   return d.toISOString();
 }
-
-/**
- * Computes snapshots at most once per `maxAgeMs`, one at a time: a dashboard refreshing every few
- * seconds and many clients share one computation.
- */
-export function cachedSnapshots(compute: () => Promise<AnalyticsSnapshot>, maxAgeMs: number) {
-  let last: { at: number; value: AnalyticsSnapshot } | undefined;
-  let inFlight: Promise<AnalyticsSnapshot> | undefined;
-  return async (): Promise<AnalyticsSnapshot> => {
-    if (last && Date.now() - last.at < maxAgeMs) return last.value;
-    inFlight ??= compute()
-      .then((value) => {
-        last = { at: Date.now(), value };
-        return value;
-      })
-      .finally(() => {
-        inFlight = undefined;
-      });
-    return inFlight;
-  };
-}

@@ -8,9 +8,10 @@ import { createPool } from '../../infra/db.ts';
 import type { Logger } from '../../infra/logger.ts';
 import { lazyAdmin } from '../../infra/stream-status.ts';
 import { createIngestKafka } from '../kafka-client.ts';
-import { cachedSnapshots, computeSnapshot } from './analytics.ts';
+import { computeSnapshot } from './analytics.ts';
 import { createPipelineStatus } from './pipeline.ts';
 import { createServingRouter } from './router.ts';
+import { sharedAnswer } from './shared-answer.ts';
 
 export type ServingConfig = Pick<
   Config,
@@ -29,7 +30,10 @@ export type ServingConfig = Pick<
   | 'KAFKA_TOPIC_PREFIX'
 >;
 
-/** How old an analytics answer may be: dashboards refreshing every few seconds share one query. */
+/**
+ * How old an analytics or status answer may be: dashboards refreshing every few seconds, and a flood
+ * of callers, share one set of queries (the status's are workflow queries the streams' workers answer).
+ */
 export const SNAPSHOT_MAX_AGE_MS = 2_000;
 
 export interface Serving {
@@ -65,9 +69,9 @@ export function createServing(
     recordsProduced,
   });
   const router = createServingRouter({
-    snapshot: cachedSnapshots(() => computeSnapshot(pool, schemas), SNAPSHOT_MAX_AGE_MS),
+    snapshot: sharedAnswer(() => computeSnapshot(pool, schemas), SNAPSHOT_MAX_AGE_MS),
     postsPerMinute: (minutes) => pipeline.postsPerMinute(minutes),
-    pipelineStatus: () => pipeline.pipelineStatus(),
+    pipelineStatus: sharedAnswer(() => pipeline.pipelineStatus(), SNAPSHOT_MAX_AGE_MS),
   });
   return {
     router,

@@ -32,6 +32,19 @@ export interface PipelineDeps {
 
 type StreamRow = PipelineStatus['streams'][number];
 
+/**
+ * What the status answer says of a stream whose status query failed: one of two stable sentences,
+ * never Temporal's own text (addresses, internals); `npm run stream:status` shows the full error.
+ */
+export function publicStreamError(message: string): string {
+  return /DEADLINE_EXCEEDED|took over|timed? ?out/i.test(message)
+    ? 'no worker answered its status query in time: is a worker running?'
+    : 'its status query failed: see npm run stream:status';
+}
+
+/** The lag could not be measured (Kafka or PostgreSQL did not answer in time). */
+export const LAG_UNKNOWN = 'the lag could not be measured: Kafka or PostgreSQL did not answer';
+
 /** The three streams side by side: a worker-less wait costs one deadline, not three. */
 function streams(deps: PipelineDeps): Promise<StreamRow[]> {
   return Promise.all(ENTITIES.map((entity) => streamStatus(deps, entity)));
@@ -49,10 +62,10 @@ async function streamStatus(deps: PipelineDeps, entity: Entity): Promise<StreamR
     stream: id,
     entity,
     state: v.state,
-    ...(v.error === undefined ? {} : { error: v.error }),
+    ...(v.error === undefined ? {} : { error: publicStreamError(v.error) }),
     ...(v.pendingSignals === undefined ? {} : { pendingSignals: v.pendingSignals }),
     lag: v.lag,
-    ...(v.lagError === undefined ? {} : { lagError: v.lagError }),
+    ...(v.lagError === undefined ? {} : { lagError: LAG_UNKNOWN }),
     read: s?.totals.read ?? 0,
     deadLettered: s?.totals.deadLettered ?? 0,
     freshnessMs: s?.lastBatch?.maxFreshnessMs ?? null,
