@@ -27,6 +27,11 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // No CORS headers at all: browsers keep other sites' pages from calling the API.
+  app.use((_req, res, next) => {
+    res.set('X-Content-Type-Options', 'nosniff');
+    next();
+  });
   app.use(requestLog(deps.log, deps.metrics));
   // The write endpoints first: they carry the load.
   app.use(ingestRouter(deps));

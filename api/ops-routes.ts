@@ -8,11 +8,14 @@ import type { Readiness } from './readiness.ts';
 export interface OpsDeps {
   readiness: Readiness;
   metrics: ApiMetrics;
+  /** `undefined`: API_AUTH=off, which /readyz shows. */
+  apiKey: string | undefined;
 }
 
 const OPS_PATHS = ['/healthz', '/readyz', '/metrics', '/openapi.json'];
 
-export function opsRouter({ readiness, metrics }: OpsDeps): Router {
+export function opsRouter({ readiness, metrics, apiKey }: OpsDeps): Router {
+  const auth = apiKey === undefined ? 'off' : 'on';
   const router = Router();
   const openApi = buildOpenApi();
 
@@ -22,7 +25,9 @@ export function opsRouter({ readiness, metrics }: OpsDeps): Router {
   router.get('/readyz', async (_req, res) => {
     const report = await readiness.check();
     if (!report.ready) res.set('Retry-After', '1');
-    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not_ready', ...report });
+    res
+      .status(report.ready ? 200 : 503)
+      .json({ status: report.ready ? 'ready' : 'not_ready', ...report, auth });
   });
   router.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -1,6 +1,6 @@
 // `npm run api`: the ingest API process. SIGTERM/SIGINT drain it: it stops accepting, finishes the
 // requests in flight, flushes the producer queue, disconnects and exits 0; a second signal exits 1.
-import { loadConfigOrExit } from '../infra/config.ts';
+import { ConfigError, loadConfigOrExit } from '../infra/config.ts';
 import { createLogger } from '../infra/logger.ts';
 import { createIngestService } from './service.ts';
 
@@ -21,13 +21,17 @@ async function main(): Promise<void> {
   const log = createLogger(config, 'api');
   const service = createIngestService(config, log, { serving: config });
   const stop = firstSignal();
-  await service.listen(config.API_PORT);
+  await service.listen(config.API_PORT, config.API_HOST);
+  if (config.API_AUTH === 'off') {
+    log.warn('API_AUTH=off: the write endpoints take records from anyone who reaches the API');
+  }
   log.info(
     {
+      host: config.API_HOST,
       port: config.API_PORT,
       dashboard: `http://localhost:${config.API_PORT}/`,
       topicPrefix: config.KAFKA_TOPIC_PREFIX,
-      apiKeyRequired: config.API_KEY !== undefined,
+      auth: config.API_AUTH,
     },
     'API listening: ingest, serving endpoints and the dashboard',
   );
@@ -38,6 +42,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err);
+  console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 });

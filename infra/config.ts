@@ -17,6 +17,9 @@ const csv = z
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const emptyAsUndefined = (v: string) => (v === '' ? undefined : v);
 
+/** The local stack's write key: published in this repository, so never one a deployment may keep. */
+export const LOCAL_API_KEY = 'pinpipe-local-key';
+
 export const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -103,12 +106,18 @@ export const ConfigSchema = z.object({
     .default(''),
 
   API_PORT: port.default(8000),
-  // The local stack's throwaway key; a deployment sets its own, or "" to turn the check off.
+  // The address the API listens on: loopback unless opened up on purpose (0.0.0.0 or :: for every
+  // interface, e.g. behind a reverse proxy on another host or in a container).
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  // The write key: the local stack's published throwaway one unless set (the API refuses that one,
+  // and an empty one, with NODE_ENV=production). Clients (the emulator, benches) send it.
   API_KEY: z
     .string()
-    .default('pinpipe-local-key')
+    .default(LOCAL_API_KEY)
     .transform(emptyAsUndefined)
-    .pipe(z.string().min(8, 'at least 8 characters, or empty to disable').optional()),
+    .pipe(z.string().min(8, 'at least 8 characters').optional()),
+  // "off" turns the API's key check off, on purpose only: it warns at every start and /readyz says so.
+  API_AUTH: z.enum(['on', 'off']).default('on'),
   API_BASE_URL: z.url().default('http://localhost:8000'),
 });
 

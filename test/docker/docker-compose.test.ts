@@ -30,6 +30,11 @@ test('compose publishes the local stack ports with the same credentials', async 
   assert.deepEqual(published('kafka'), [9092]);
   assert.deepEqual(published('seaweedfs'), [9000]);
   assert.deepEqual(published('postgres'), [5432]);
+  for (const [name, service] of Object.entries(services)) {
+    for (const port of service.ports ?? []) {
+      assert.equal(port.host_ip, '127.0.0.1', `${name} publishes ${port.published} on loopback only`);
+    }
+  }
   assert.equal(services.postgres?.environment?.POSTGRES_USER, 'pinpipe');
   assert.equal(services.postgres?.environment?.POSTGRES_PASSWORD, 'pinpipe');
 });
@@ -63,6 +68,6 @@ test('S3 credentials: the config defaults are the identity both stacks give Seaw
 
 interface ComposeService {
   volumes?: { source?: string; target: string }[];
-  ports?: { published: string | number }[];
+  ports?: { published: string | number; host_ip?: string }[];
   environment?: Record<string, string>;
 }

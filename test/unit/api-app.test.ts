@@ -1,5 +1,7 @@
 // The ingest API over HTTP with a fake producer: what it accepts, what it rejects and how it says so.
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { createApp } from '../../api/app.ts';
@@ -9,9 +11,11 @@ import {
   ProducerClosedError,
   QueueFullError,
 } from '../../api/errors.ts';
+import { closeServer, listen } from '../../api/http-server.ts';
 import { LIMITS } from '../../api/limits.ts';
 import { createMetrics } from '../../api/metrics.ts';
 import type { Readiness, ReadinessReport } from '../../api/readiness.ts';
+import { loadConfig } from '../../infra/config.ts';
 import { FakeProducer } from '../support/fake-producer.ts';
 import { request, serve, type Served } from '../support/http.ts';
 import { geo, pin, readSample, user } from '../support/records.ts';
@@ -230,6 +234,18 @@ describe('ingest API (fake producer)', () => {
     }
   });
 
+  test('responses say nosniff and nothing about the server, and allow no other origin', async () => {
+    for (const res of [
+      await request(`${url}/v1/pin`, { body: pin(), headers: { ...auth, origin: 'https://evil.example' } }),
+      await request(`${url}/healthz`, { headers: { origin: 'https://evil.example' } }),
+      await request(`${url}/no-such-route`),
+    ]) {
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+      assert.equal(res.headers.get('x-powered-by'), null);
+      assert.equal(res.headers.get('access-control-allow-origin'), null);
+    }
+  });
+
   test('an unexpected error is a generic 500 that does not echo its message', async () => {
     producer.failWith = new Error('secret detail: password=hunter2');
     const res = await request(`${url}/v1/geo`, { body: geo(), headers: auth });
@@ -381,6 +397,20 @@ describe('ingest API: configuration and operations', () => {
     }
   });
 
+  test('/readyz says whether the write endpoints check the key', async () => {
+    for (const [apiKey, auth] of [
+      [API_KEY, 'on'],
+      [undefined, 'off'],
+    ] as const) {
+      const { served } = await startApp({ apiKey });
+      try {
+        assert.equal(((await request(`${served.url}/readyz`)).body as { auth: string }).auth, auth);
+      } finally {
+        await served.close();
+      }
+    }
+  });
+
   test('/metrics counts requests by route and status, records by entity, rejections by reason', async () => {
     const { served } = await startApp();
     try {
@@ -435,6 +465,34 @@ describe('ingest API: configuration and operations', () => {
       assert.ok(doc.components.schemas.RawPin?.required?.includes('follower_count'));
     } finally {
       await served.close();
+    }
+  });
+});
+
+describe('ingest API: where it listens', () => {
+  test('on API_HOST only: the default (loopback) answers there and not on the machine’s other addresses', async () => {
+    const others = Object.values(networkInterfaces())
+      .flat()
+      .filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal)
+      .map((a) => a!.address);
+    const app = createApp({
+      producer: new FakeProducer(),
+      readiness: fixedReadiness(),
+      metrics: createMetrics(),
+      log: pino({ level: 'silent' }),
+      apiKey: API_KEY,
+      topicPrefix: 'unit',
+    });
+    const server = await listen(app, 0, loadConfig({}).API_HOST);
+    try {
+      const { address, port } = server.address() as AddressInfo;
+      assert.equal(address, '127.0.0.1');
+      assert.equal((await request(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      for (const address of others) {
+        await assert.rejects(fetch(`http://${address}:${port}/healthz`), `not reachable on ${address}`);
+      }
+    } finally {
+      await closeServer(server, 1_000);
     }
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../../infra/config.ts';
+import { writeKey } from '../../api/auth.ts';
+import { ConfigError, LOCAL_API_KEY, loadConfig } from '../../infra/config.ts';
 
 test('defaults match the local stack and docker-compose.yml', () => {
   const config = loadConfig({});
@@ -9,6 +10,7 @@ test('defaults match the local stack and docker-compose.yml', () => {
   assert.equal(config.S3_ENDPOINT, 'http://localhost:9000');
   assert.equal(config.DATABASE_URL, 'postgres://pinpipe:pinpipe@localhost:5432/pinpipe');
   assert.equal(config.API_PORT, 8000);
+  assert.equal(config.API_HOST, '127.0.0.1', 'the API listens on loopback unless opened up');
   assert.equal(config.API_KEY, 'pinpipe-local-key');
 });
 
@@ -24,7 +26,21 @@ test('parses lists, numbers and booleans from strings', () => {
   assert.equal(config.API_PORT, 8080);
   assert.equal(config.S3_FORCE_PATH_STYLE, false);
   assert.equal(config.S3_ENDPOINT, undefined, 'empty endpoint means AWS S3 itself');
-  assert.equal(config.API_KEY, undefined, 'empty key turns the check off');
+  assert.equal(config.API_KEY, undefined, 'an empty key: clients send none (the API refuses it, below)');
+});
+
+test('the API refuses an empty key anywhere and the published one in production; API_AUTH=off is explicit', () => {
+  const env = (vars: NodeJS.ProcessEnv) => loadConfig(vars);
+  assert.equal(writeKey(env({})), LOCAL_API_KEY, 'locally the stack key works');
+  assert.throws(() => writeKey(env({ API_KEY: '' })), /^ConfigError: API_KEY is empty.*API_AUTH=off/);
+  assert.throws(
+    () => writeKey(env({ NODE_ENV: 'production' })),
+    /^ConfigError: API_KEY is the local stack's published default .* NODE_ENV=production/,
+  );
+  assert.throws(() => writeKey(env({ NODE_ENV: 'production', API_KEY: '' })), /API_KEY is empty/);
+  assert.equal(writeKey(env({ NODE_ENV: 'production', API_KEY: 'a-key-of-our-own' })), 'a-key-of-our-own');
+  assert.equal(writeKey(env({ NODE_ENV: 'production', API_AUTH: 'off' })), undefined);
+  assert.throws(() => env({ API_AUTH: 'no' }), /API_AUTH/);
 });
 
 test('a bad environment names every bad variable', () => {
