@@ -1,6 +1,7 @@
 // The Express app, apart from the process that serves it (api/server.ts): tests build it with a
 // fake producer or with the real one.
 import express, { type Express, type Router } from 'express';
+import { requireReadKey, type ApiAccess } from './auth.ts';
 import { createDashboardRouter } from './dashboard/router.ts';
 import type { Logger } from '../infra/logger.ts';
 import { errorHandler, notFound } from './error-handler.ts';
@@ -16,8 +17,8 @@ export interface AppDeps {
   readiness: Readiness;
   metrics: ApiMetrics;
   log: Logger;
-  /** `undefined`: the write endpoints need no key. */
-  apiKey: string | undefined;
+  /** The keys the endpoints require; `undefined`: API_AUTH=off. */
+  access: ApiAccess | undefined;
   topicPrefix: string;
   /** The read-only serving endpoints (api/serving/); with them, the dashboard is served at `/`. */
   serving?: Router;
@@ -37,6 +38,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(ingestRouter(deps));
   app.use(opsRouter(deps));
   if (deps.serving) {
+    // The data the dashboard shows; its page and assets stay open (they hold none).
+    const readKey = requireReadKey(deps.access);
+    app.use(['/v1/analytics', '/v1/pipeline'], readKey);
     app.use(deps.serving);
     app.use(createDashboardRouter());
   }

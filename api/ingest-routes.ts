@@ -3,7 +3,7 @@
 import { Router } from 'express';
 import { RAW_SCHEMAS } from '../domain/raw-records.ts';
 import { ENTITIES, isEntity } from '../domain/wire.ts';
-import { requireApiKey } from './auth.ts';
+import { keyNameOf, requireWriteKey, type ApiAccess } from './auth.ts';
 import { jsonBody } from './body.ts';
 import { methodNotAllowed } from './error-handler.ts';
 import { NotFoundError } from './errors.ts';
@@ -18,16 +18,16 @@ import { validateBody } from './validate.ts';
 export interface IngestDeps {
   producer: RecordProducer;
   metrics: ApiMetrics;
-  /** `undefined`: no key required. */
-  apiKey: string | undefined;
+  /** `undefined`: API_AUTH=off. */
+  access: ApiAccess | undefined;
   topicPrefix: string;
 }
 
 export const WRITE_PATHS = [...ENTITIES.map((e) => `/v1/${e}`), '/v1/events'];
 
-export function ingestRouter({ producer, metrics, apiKey, topicPrefix }: IngestDeps): Router {
+export function ingestRouter({ producer, metrics, access, topicPrefix }: IngestDeps): Router {
   const router = Router();
-  const auth = requireApiKey(apiKey);
+  const auth = requireWriteKey(access);
   const messagesFor = createRecordMapper(topicPrefix);
 
   for (const entity of ENTITIES) {
@@ -36,6 +36,7 @@ export function ingestRouter({ producer, metrics, apiKey, topicPrefix }: IngestD
       const stamp = locals(res);
       await producer.produce([messagesFor(stamp)(entity, req.body as object)]);
       metrics.recordsProduced.inc({ entity });
+      metrics.recordsByKey.inc({ key: keyNameOf(res) ?? 'none' });
       stamp.records = 1;
       res.status(202).json({ accepted: 1 });
     });
@@ -52,6 +53,7 @@ export function ingestRouter({ producer, metrics, apiKey, topicPrefix }: IngestD
       const n = records.reduce((count, r) => count + (r.entity === entity ? 1 : 0), 0);
       if (n > 0) metrics.recordsProduced.inc({ entity }, n);
     }
+    metrics.recordsByKey.inc({ key: keyNameOf(res) ?? 'none' }, records.length);
     stamp.records = records.length;
     res.status(202).json({ accepted: records.length });
   });

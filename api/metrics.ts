@@ -7,6 +7,7 @@ export interface ApiMetrics {
   requests: Counter<'method' | 'route' | 'status'>;
   requestDuration: Histogram<'method' | 'route'>;
   recordsProduced: Counter<'entity'>;
+  recordsByKey: Counter<'key'>;
   rejections: Counter<'reason'>;
   observeBatch(outcome: BatchOutcome): void;
   /** Where the queue gauges read from at each scrape. */
@@ -36,6 +37,12 @@ export function createMetrics(): ApiMetrics {
     name: 'ingest_records_produced_total',
     help: 'Records acknowledged by Kafka, by entity',
     labelNames: ['entity'] as const,
+    registers,
+  });
+  const recordsByKey = new Counter({
+    name: 'ingest_records_by_key_total',
+    help: 'Records acknowledged by Kafka, by the name of the write key that sent them ("none": API_AUTH=off)',
+    labelNames: ['key'] as const,
     registers,
   });
   const rejections = new Counter({
@@ -79,6 +86,7 @@ export function createMetrics(): ApiMetrics {
     requests,
     requestDuration,
     recordsProduced,
+    recordsByKey,
     rejections,
     observeBatch(outcome) {
       batchRecords.observe(outcome.records);

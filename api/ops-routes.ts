@@ -3,19 +3,20 @@ import { Router } from 'express';
 import { methodNotAllowed } from './error-handler.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
+import { requireReadKey, type ApiAccess } from './auth.ts';
 import type { Readiness } from './readiness.ts';
 
 export interface OpsDeps {
   readiness: Readiness;
   metrics: ApiMetrics;
   /** `undefined`: API_AUTH=off, which /readyz shows. */
-  apiKey: string | undefined;
+  access: ApiAccess | undefined;
 }
 
 const OPS_PATHS = ['/healthz', '/readyz', '/metrics', '/openapi.json'];
 
-export function opsRouter({ readiness, metrics, apiKey }: OpsDeps): Router {
-  const auth = apiKey === undefined ? 'off' : 'on';
+export function opsRouter({ readiness, metrics, access }: OpsDeps): Router {
+  const auth = access === undefined ? 'off' : 'on';
   const router = Router();
   const openApi = buildOpenApi();
 
@@ -29,7 +30,8 @@ export function opsRouter({ readiness, metrics, apiKey }: OpsDeps): Router {
       .status(report.ready ? 200 : 503)
       .json({ status: report.ready ? 'ready' : 'not_ready', ...report, auth });
   });
-  router.get('/metrics', async (_req, res) => {
+  // Probes and the API's description stay open; the metrics are read data.
+  router.get('/metrics', requireReadKey(access), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   router.get('/openapi.json', (_req, res) => {

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../infra/logger.ts';
+import { keyNameOf } from './auth.ts';
 import type { ApiMetrics } from './metrics.ts';
 import type { RequestStamp } from './records.ts';
 
@@ -40,6 +41,7 @@ export function requestLog(log: Logger, metrics: ApiMetrics): RequestHandler {
       metrics.requests.inc({ method: req.method, route, status });
       metrics.requestDuration.observe({ method: req.method, route }, seconds);
       const { errorCode, records } = locals(res);
+      const key = keyNameOf(res);
       log.info(
         {
           reqId: requestId,
@@ -49,6 +51,7 @@ export function requestLog(log: Logger, metrics: ApiMetrics): RequestHandler {
           status,
           ms: Math.round(seconds * 1e4) / 10,
           records,
+          ...(key === undefined ? {} : { key }),
           error: errorCode,
         },
         'request',

@@ -7,7 +7,7 @@ import type { Config } from '../infra/config.ts';
 import type { Logger } from '../infra/logger.ts';
 import { ENTITIES, entityTopic } from '../domain/wire.ts';
 import { createApp } from './app.ts';
-import { writeKey } from './auth.ts';
+import { apiAccess } from './auth.ts';
 import { closeServer, listen } from './http-server.ts';
 import { createIngestKafka } from './kafka-client.ts';
 import { createKafkaSender } from './kafka-sender.ts';
@@ -21,7 +21,14 @@ const { ConfigResourceTypes } = kafkajs;
 
 export type IngestConfig = Pick<
   Config,
-  'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID' | 'KAFKA_TOPIC_PREFIX' | 'API_KEY' | 'API_AUTH' | 'NODE_ENV'
+  | 'KAFKA_BROKERS'
+  | 'KAFKA_CLIENT_ID'
+  | 'KAFKA_TOPIC_PREFIX'
+  | 'API_KEY'
+  | 'API_KEYS'
+  | 'API_READ_KEYS'
+  | 'API_AUTH'
+  | 'NODE_ENV'
 >;
 
 export interface IngestService {
@@ -60,7 +67,7 @@ export function createIngestService(
   log: Logger,
   { tuning = {}, serving: servingConfig }: ServiceOptions = {},
 ): IngestService {
-  const apiKey = writeKey(config); // first: a refused configuration starts nothing
+  const access = apiAccess(config); // first: a refused configuration starts nothing
   const kafka = createIngestKafka(config, log);
   const admin = kafka.admin();
   const topics = ENTITIES.map((e) => entityTopic(config.KAFKA_TOPIC_PREFIX, e));
@@ -87,7 +94,7 @@ export function createIngestService(
     readiness,
     metrics,
     log,
-    apiKey,
+    access,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     serving: serving?.router,
   });

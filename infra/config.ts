@@ -20,6 +20,42 @@ const emptyAsUndefined = (v: string) => (v === '' ? undefined : v);
 /** The local stack's write key: published in this repository, so never one a deployment may keep. */
 export const LOCAL_API_KEY = 'pinpipe-local-key';
 
+export interface NamedKey {
+  name: string;
+  key: string;
+}
+
+/** `name:key,name:key`: keys with the names logs and metrics show (never the keys themselves). */
+const namedKeys = z
+  .string()
+  .transform((s, ctx): NamedKey[] => {
+    const keys = s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean)
+      .map((entry) => {
+        const at = entry.indexOf(':');
+        return { name: entry.slice(0, at < 0 ? 0 : at), key: at < 0 ? '' : entry.slice(at + 1) };
+      });
+    for (const k of keys) {
+      if (!/^[A-Za-z0-9_.-]{1,40}$/.test(k.name) || k.key.length < 8) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected name:key entries separated by commas (a name of letters, digits, "_", "." or "-", a key of at least 8 characters); got an entry named "${k.name}"`,
+        });
+        return z.NEVER;
+      }
+    }
+    if (new Set(keys.map((k) => k.name)).size !== keys.length) {
+      ctx.addIssue({ code: 'custom', message: 'two keys share a name' });
+    }
+    if (new Set(keys.map((k) => k.key)).size !== keys.length) {
+      ctx.addIssue({ code: 'custom', message: 'two entries share a key' });
+    }
+    return keys;
+  })
+  .pipe(z.array(z.object({ name: z.string(), key: z.string() })).min(1, 'at least one name:key'));
+
 export const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -116,6 +152,11 @@ export const ConfigSchema = z.object({
     .default(LOCAL_API_KEY)
     .transform(emptyAsUndefined)
     .pipe(z.string().min(8, 'at least 8 characters').optional()),
+  // Several named write keys at once (rotation): when set, the API takes these instead of API_KEY.
+  API_KEYS: z.string().transform(emptyAsUndefined).pipe(namedKeys.optional()).optional(),
+  // Named read keys; once set (and always with NODE_ENV=production) the read endpoints need a read or
+  // a write key.
+  API_READ_KEYS: z.string().transform(emptyAsUndefined).pipe(namedKeys.optional()).optional(),
   // "off" turns the API's key check off, on purpose only: it warns at every start and /readyz says so.
   API_AUTH: z.enum(['on', 'off']).default('on'),
   API_BASE_URL: z.url().default('http://localhost:8000'),

@@ -5,6 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { pino } from 'pino';
 import { createApp } from '../../api/app.ts';
+import type { ApiAccess } from '../../api/auth.ts';
 import {
   KafkaUnavailableError,
   ProduceTimeoutError,
@@ -36,6 +37,13 @@ function fixedReadiness(report: Partial<ReadinessReport> = {}): Readiness {
   };
 }
 
+/** One write key named "test"; reads open, as on a developer's machine. */
+function accessFor(apiKey: string | undefined): ApiAccess | undefined {
+  return apiKey === undefined
+    ? undefined
+    : { write: [{ name: 'test', key: apiKey }], read: [], readsNeedKey: false };
+}
+
 async function startApp(opts: { apiKey?: string | undefined; readiness?: Readiness } = {}) {
   const producer = new FakeProducer();
   const metrics = createMetrics();
@@ -44,7 +52,7 @@ async function startApp(opts: { apiKey?: string | undefined; readiness?: Readine
     readiness: opts.readiness ?? fixedReadiness(),
     metrics,
     log: pino({ level: 'silent' }),
-    apiKey: 'apiKey' in opts ? opts.apiKey : API_KEY,
+    access: accessFor('apiKey' in opts ? opts.apiKey : API_KEY),
     topicPrefix: 'unit',
   });
   return { producer, metrics, served: await serve(app) };
@@ -480,7 +488,7 @@ describe('ingest API: where it listens', () => {
       readiness: fixedReadiness(),
       metrics: createMetrics(),
       log: pino({ level: 'silent' }),
-      apiKey: API_KEY,
+      access: accessFor(API_KEY),
       topicPrefix: 'unit',
     });
     const server = await listen(app, 0, loadConfig({}).API_HOST);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { writeKey } from '../../api/auth.ts';
+import { apiAccess } from '../../api/auth.ts';
 import { ConfigError, LOCAL_API_KEY, loadConfig } from '../../infra/config.ts';
 
 test('defaults match the local stack and docker-compose.yml', () => {
@@ -31,11 +31,15 @@ test('parses lists, numbers and booleans from strings', () => {
 
 test('the API refuses an empty key anywhere and the published one in production; API_AUTH=off is explicit', () => {
   const env = (vars: NodeJS.ProcessEnv) => loadConfig(vars);
+  const writeKey = (config: ReturnType<typeof env>) => {
+    const access = apiAccess(config);
+    return access && access.write.map((k) => k.key).join(',');
+  };
   assert.equal(writeKey(env({})), LOCAL_API_KEY, 'locally the stack key works');
   assert.throws(() => writeKey(env({ API_KEY: '' })), /^ConfigError: API_KEY is empty.*API_AUTH=off/);
   assert.throws(
     () => writeKey(env({ NODE_ENV: 'production' })),
-    /^ConfigError: API_KEY is the local stack's published default .* NODE_ENV=production/,
+    /^ConfigError: API_KEY holds the local stack's published key .* NODE_ENV=production/,
   );
   assert.throws(() => writeKey(env({ NODE_ENV: 'production', API_KEY: '' })), /API_KEY is empty/);
   assert.equal(writeKey(env({ NODE_ENV: 'production', API_KEY: 'a-key-of-our-own' })), 'a-key-of-our-own');
@@ -59,5 +63,32 @@ test('a bad environment names every bad variable', () => {
       }
       return true;
     },
+  );
+});
+
+test('API_KEYS and API_READ_KEYS: named keys; the names are checked, and reads need a key once read keys exist', () => {
+  const config = loadConfig({
+    API_KEYS: 'ingest-a:aaaaaaaaaaaa, ingest-b:bbbbbbbbbbbb',
+    API_READ_KEYS: 'grafana:rrrrrrrrrrrr',
+  });
+  assert.deepEqual(apiAccess(config), {
+    write: [
+      { name: 'ingest-a', key: 'aaaaaaaaaaaa' },
+      { name: 'ingest-b', key: 'bbbbbbbbbbbb' },
+    ],
+    read: [{ name: 'grafana', key: 'rrrrrrrrrrrr' }],
+    readsNeedKey: true,
+  });
+  assert.equal(apiAccess(loadConfig({}))?.readsNeedKey, false, 'locally, without read keys, reads are open');
+  assert.equal(apiAccess(loadConfig({ NODE_ENV: 'production', API_KEY: 'our-own-key' }))?.readsNeedKey, true);
+  assert.throws(() => loadConfig({ API_KEYS: 'no-colon' }), /name:key[\s\S]*at API_KEYS/);
+  assert.throws(() => loadConfig({ API_KEYS: 'a:short' }), /at least 8 characters[\s\S]*at API_KEYS/);
+  assert.throws(
+    () => loadConfig({ API_KEYS: 'a:aaaaaaaaaa,a:bbbbbbbbbb' }),
+    /share a name[\s\S]*at API_KEYS/,
+  );
+  assert.throws(
+    () => apiAccess(loadConfig({ NODE_ENV: 'production', API_KEYS: `a:${LOCAL_API_KEY}` })),
+    /API_KEYS holds the local stack's published key/,
   );
 });
