@@ -8,6 +8,7 @@ import { errorHandler, notFound } from './error-handler.ts';
 import { ingestRouter } from './ingest-routes.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { opsRouter } from './ops-routes.ts';
+import type { RateLimit } from './rate-limit.ts';
 import type { RecordProducer } from './producer.ts';
 import type { Readiness } from './readiness.ts';
 import { requestLog } from './request-log.ts';
@@ -19,6 +20,8 @@ export interface AppDeps {
   log: Logger;
   /** The keys the endpoints require; `undefined`: API_AUTH=off. */
   access: ApiAccess | undefined;
+  /** Per write key on the write endpoints; `undefined`: no limit. */
+  rateLimit?: RateLimit | undefined;
   topicPrefix: string;
   /** The read-only serving endpoints (api/serving/); with them, the dashboard is served at `/`. */
   serving?: Router;

@@ -12,8 +12,24 @@ export interface Issue {
 export abstract class ApiError extends Error {
   abstract readonly status: number;
   abstract readonly code: string;
-  /** Seconds a client should wait before retrying (503s only). */
+  /** Seconds a client should wait before retrying (503s and 429s). */
   readonly retryAfterSeconds?: number;
+}
+
+/** The write key sent more records than its rate limit allows: retry after Retry-After seconds. */
+export class RateLimitedError extends ApiError {
+  override readonly name = 'RateLimitedError';
+  readonly status = 429;
+  readonly code = 'rate_limited';
+  override readonly retryAfterSeconds: number;
+  readonly key: string;
+  constructor(key: string, retryAfterSeconds: number) {
+    super(
+      `the key "${key}" is over its rate limit (API_RATE_LIMIT records/s); retry after ${retryAfterSeconds} s`,
+    );
+    this.key = key;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
 
 /** The body is valid JSON but not a valid record (or batch): names every bad field. */

@@ -28,6 +28,8 @@ export type IngestConfig = Pick<
   | 'API_KEYS'
   | 'API_READ_KEYS'
   | 'API_AUTH'
+  | 'API_RATE_LIMIT'
+  | 'API_RATE_BURST'
   | 'NODE_ENV'
 >;
 
@@ -95,6 +97,7 @@ export function createIngestService(
     metrics,
     log,
     access,
+    rateLimit: { ratePerSecond: config.API_RATE_LIMIT, burst: config.API_RATE_BURST },
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     serving: serving?.router,
   });

@@ -39,7 +39,9 @@ export function classifyResponse(status: number, body: string, retryAfter: strin
   if (status >= 200 && status < 300) return { status: 'accepted' };
   if (REJECTED.has(status)) return { status: 'rejected', detail: `${status} ${body.slice(0, MAX_DETAIL)}` };
   if (status === 401) return { status: 'unauthorized' };
-  if (status === 503) return { status: 'unavailable', retryAfterMs: parseRetryAfter(retryAfter) };
+  // 503: Kafka or the queue; 429: the key's rate limit. Both say when to come back.
+  if (status === 503 || status === 429)
+    return { status: 'unavailable', retryAfterMs: parseRetryAfter(retryAfter) };
   return { status: 'error', detail: `HTTP ${status} ${body.slice(0, MAX_DETAIL)}` };
 }
 

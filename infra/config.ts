@@ -157,6 +157,9 @@ export const ConfigSchema = z.object({
   // Named read keys; once set (and always with NODE_ENV=production) the read endpoints need a read or
   // a write key.
   API_READ_KEYS: z.string().transform(emptyAsUndefined).pipe(namedKeys.optional()).optional(),
+  // Per write key (records/s, and records at once after a pause): 429 with Retry-After beyond them.
+  API_RATE_LIMIT: z.coerce.number().positive().default(100_000),
+  API_RATE_BURST: z.coerce.number().int().positive().default(200_000),
   // "off" turns the API's key check off, on purpose only: it warns at every start and /readyz says so.
   API_AUTH: z.enum(['on', 'off']).default('on'),
   API_BASE_URL: z.url().default('http://localhost:8000'),

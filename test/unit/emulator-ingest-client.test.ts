@@ -21,6 +21,11 @@ test('answers map to accepted, rejected, unauthorized, unavailable and error', (
   assert.deepEqual(classifyResponse(401, '', null), { status: 'unauthorized' });
   assert.deepEqual(classifyResponse(503, '', '3'), { status: 'unavailable', retryAfterMs: 3_000 });
   assert.deepEqual(classifyResponse(503, '', null), { status: 'unavailable', retryAfterMs: undefined });
+  assert.deepEqual(
+    classifyResponse(429, '', '1'),
+    { status: 'unavailable', retryAfterMs: 1_000 },
+    'rate limited',
+  );
   assert.deepEqual(classifyResponse(500, 'boom', null), { status: 'error', detail: 'HTTP 500 boom' });
   assert.deepEqual(classifyResponse(404, '', null), { status: 'error', detail: 'HTTP 404 ' });
 });
