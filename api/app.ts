@@ -22,6 +22,8 @@ export interface AppDeps {
   access: ApiAccess | undefined;
   /** Per write key on the write endpoints; `undefined`: no limit. */
   rateLimit?: RateLimit | undefined;
+  /** Origins whose pages may call the API (CORS); none when absent. */
+  corsOrigins?: string[];
   topicPrefix: string;
   /** The read-only serving endpoints (api/serving/); with them, the dashboard is served at `/`. */
   serving?: Router;
@@ -31,10 +33,22 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  // No CORS headers at all: browsers keep other sites' pages from calling the API.
-  app.use((_req, res, next) => {
+  // CORS only for the configured origins: browsers keep every other site's pages from calling the API.
+  const origins = new Set((deps.corsOrigins ?? []).map((o) => new URL(o).origin));
+  app.use((req, res, next) => {
     res.set('X-Content-Type-Options', 'nosniff');
-    next();
+    const origin = req.get('origin');
+    if (origin === undefined || !origins.has(origin)) return next();
+    res.set({ 'Access-Control-Allow-Origin': origin, Vary: 'Origin' });
+    if (req.method !== 'OPTIONS') return next();
+    res
+      .set({
+        'Access-Control-Allow-Methods': 'GET, POST',
+        'Access-Control-Allow-Headers': 'content-type, x-api-key, x-request-id',
+        'Access-Control-Max-Age': '600',
+      })
+      .status(204)
+      .end();
   });
   app.use(requestLog(deps.log, deps.metrics));
   // The write endpoints first: they carry the load.

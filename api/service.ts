@@ -30,6 +30,7 @@ export type IngestConfig = Pick<
   | 'API_AUTH'
   | 'API_RATE_LIMIT'
   | 'API_RATE_BURST'
+  | 'API_CORS_ORIGINS'
   | 'NODE_ENV'
 >;
 
@@ -98,6 +99,7 @@ export function createIngestService(
     log,
     access,
     rateLimit: { ratePerSecond: config.API_RATE_LIMIT, burst: config.API_RATE_BURST },
+    corsOrigins: config.API_CORS_ORIGINS,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     serving: serving?.router,
   });

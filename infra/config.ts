@@ -157,6 +157,17 @@ export const ConfigSchema = z.object({
   // Named read keys; once set (and always with NODE_ENV=production) the read endpoints need a read or
   // a write key.
   API_READ_KEYS: z.string().transform(emptyAsUndefined).pipe(namedKeys.optional()).optional(),
+  // Web origins whose pages may call the API (CORS), comma-separated; unset: none may.
+  API_CORS_ORIGINS: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'expected http(s) origins' })))
+    .default([]),
   // Per write key (records/s, and records at once after a pause): 429 with Retry-After beyond them.
   API_RATE_LIMIT: z.coerce.number().positive().default(100_000),
   API_RATE_BURST: z.coerce.number().int().positive().default(200_000),

@@ -112,3 +112,45 @@ for (const [where, env, readsNeedKey] of [
     });
   });
 }
+
+describe('CORS', () => {
+  test('closed by default; only the configured origins get the headers and an answered preflight', async () => {
+    const make = async (corsOrigins: string[] | undefined) =>
+      serve(
+        createApp({
+          producer: new FakeProducer(),
+          readiness: { check: async () => ({ ready: true }) } as never,
+          metrics: createMetrics(),
+          log: pino({ level: 'silent' }),
+          access: apiAccess(loadConfig({ API_KEYS: `ingest:${WRITE}` })),
+          topicPrefix: 'unit',
+          ...(corsOrigins && { corsOrigins }),
+        }),
+      );
+    const closed = await make(undefined);
+    const open = await make(loadConfig({ API_CORS_ORIGINS: 'https://dash.example.com' }).API_CORS_ORIGINS);
+    try {
+      const origin = { origin: 'https://dash.example.com' };
+      const preflight = { ...origin, 'access-control-request-method': 'POST' };
+      assert.equal(
+        (await request(`${closed.url}/healthz`, { headers: origin })).headers.get(
+          'access-control-allow-origin',
+        ),
+        null,
+      );
+      const unanswered = await request(`${closed.url}/v1/pin`, { method: 'OPTIONS', headers: preflight });
+      assert.equal(unanswered.status, 405, 'no preflight: OPTIONS is not a method of the endpoint');
+      assert.equal(unanswered.headers.get('access-control-allow-origin'), null);
+      const allowed = await request(`${open.url}/healthz`, { headers: origin });
+      assert.equal(allowed.headers.get('access-control-allow-origin'), 'https://dash.example.com');
+      const answered = await request(`${open.url}/v1/pin`, { method: 'OPTIONS', headers: preflight });
+      assert.equal(answered.status, 204);
+      assert.match(answered.headers.get('access-control-allow-headers') ?? '', /x-api-key/);
+      const other = await request(`${open.url}/healthz`, { headers: { origin: 'https://evil.example' } });
+      assert.equal(other.headers.get('access-control-allow-origin'), null);
+    } finally {
+      await closed.close();
+      await open.close();
+    }
+  });
+});
