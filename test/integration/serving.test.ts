@@ -21,6 +21,7 @@ import type {
   UsersJoinedAnswer,
 } from '../../api/serving/contract.ts';
 import { createIngestService } from '../../api/service.ts';
+import { SNAPSHOT_MAX_AGE_MS } from '../../api/serving/index.ts';
 import { createPipelineStatus } from '../../api/serving/pipeline.ts';
 import { dayBounds, utcDay, type BatchDay } from '../../domain/batch-keys.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
@@ -252,7 +253,15 @@ describe('serving over the batch and the speed layer', () => {
       state: { paused: true, note: 'serving test' },
     });
     try {
-      const status = await get<PipelineStatus>('/v1/pipeline/status');
+      // The status is shared for SNAPSHOT_MAX_AGE_MS: the Schedule shows within that.
+      const status = await waitFor(
+        'the status to show the Schedule',
+        async () => {
+          const answer = await get<PipelineStatus>('/v1/pipeline/status');
+          return answer.schedule ? answer : undefined;
+        },
+        SNAPSHOT_MAX_AGE_MS + 3_000,
+      );
       assert.deepEqual(status.schedule && [status.schedule.id, status.schedule.paused], [scheduleId, true]);
       assert.ok(status.schedule?.url.endsWith(`/schedules/${encodeURIComponent(scheduleId)}`));
     } finally {
