@@ -19,7 +19,7 @@ import {
 } from '../../domain/batch-keys.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
 import { statusQuery, stopSignal } from '../../domain/stream-wire.ts';
-import { allTopics, deadLetterTopic, ENTITIES, entityTopic, SEARCH_ATTRIBUTES } from '../../domain/wire.ts';
+import { allTopics, ENTITIES, entityTopic, SEARCH_ATTRIBUTES } from '../../domain/wire.ts';
 import { ensureTopics } from '../../infra/provision.ts';
 import { openPipelineClients, type PipelineClients } from '../../workers/clients.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
@@ -29,6 +29,7 @@ import { deleteKeys, listKeys } from '../../activities/batch/s3-objects.ts';
 import { DAY_1, DAY_2, fixtureMessages, type FixtureMessage } from '../support/batch-fixtures.ts';
 import { createBatchHarness, type BatchHarness } from '../support/batch-harness.ts';
 import { freshName } from '../support/names.ts';
+import { streamInputFor } from '../support/stream-input.ts';
 import { readSample } from '../support/records.ts';
 import { createSpeedSchema, dropSchema } from '../support/stream-fixture.ts';
 import { waitFor } from '../support/wait.ts';
@@ -430,17 +431,10 @@ describe('both layers agree on a post\u2019s latest event when its timestamps go
         workflowId: streamId,
         taskQueue: queue,
         args: [
-          {
+          streamInputFor(h.config.KAFKA_TOPIC_PREFIX, schema, 'pin', {
             stream: streamId,
-            entity: 'pin',
-            topic: entityTopic(h.config.KAFKA_TOPIC_PREFIX, 'pin'),
-            deadLetterTopic: deadLetterTopic(h.config.KAFKA_TOPIC_PREFIX),
-            schema,
             maxRecordsPerPartition: 7,
-            maxWaitMs: 300,
-            idleBackoffMs: { initial: 50, max: 200 },
-            maxBatchesPerRun: 200,
-          },
+          }),
         ],
       });
       await waitFor('the stream to apply every event', async () => {

@@ -8,13 +8,13 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { statusQuery, stopSignal } from '../../domain/stream-wire.ts';
-import { deadLetterTopic, entityTopic } from '../../domain/wire.ts';
 import { loadConfig } from '../../infra/config.ts';
 import { createPool, type Pool } from '../../infra/db.ts';
 import { createKafka } from '../../infra/kafka.ts';
 import { connectTemporal } from '../../infra/temporal.ts';
-import { stream, type StreamInput } from '../../workflows/stream.ts';
+import { stream } from '../../workflows/stream.ts';
 import { freshName } from '../support/names.ts';
+import { streamInputFor } from '../support/stream-input.ts';
 import {
   createSpeedSchema,
   createTestTopics,
@@ -94,18 +94,12 @@ test('SIGKILL at random moments: every record applied exactly once, offsets matc
   };
 
   const { client, connection } = await connectTemporal(base);
-  const input: StreamInput = {
+  const input = streamInputFor(prefix, schema, 'pin', {
     stream: freshName('stream-crash'),
-    entity: 'pin',
-    topic: entityTopic(prefix, 'pin'),
-    deadLetterTopic: deadLetterTopic(prefix),
-    schema,
     maxRecordsPerPartition: 200,
-    maxWaitMs: 300,
     idleBackoffMs: { initial: 50, max: 300 },
-    maxBatchesPerRun: 200,
     heartbeatTimeoutMs: 3_000,
-  };
+  });
   try {
     child = startWorker();
     const handle = await client.workflow.start(stream, {

@@ -15,7 +15,7 @@ import {
   stopSignal,
   type StreamStatus,
 } from '../../domain/stream-wire.ts';
-import { allTopics, deadLetterTopic, entityTopic, type Entity } from '../../domain/wire.ts';
+import { allTopics, entityTopic, type Entity } from '../../domain/wire.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createKafka } from '../../infra/kafka.ts';
 import { ensureTopics } from '../../infra/provision.ts';
@@ -27,6 +27,7 @@ import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { startStream } from '../../workers/streams.ts';
 import { stream, type StreamInput } from '../../workflows/stream.ts';
 import { readTopics } from '../support/kafka-read.ts';
+import { streamInputFor } from '../support/stream-input.ts';
 import { createPrivateBroker, type PrivateBroker } from '../support/kafka-broker.ts';
 import { freshName } from '../support/names.ts';
 import { readSample } from '../support/records.ts';
@@ -80,27 +81,6 @@ function poison(): { key: string; value: Buffer; reason: RegExp }[] {
   ];
 }
 
-/** A stream of `entity` on the topics of `config`, into `schema`, with small batches and short waits. */
-function streamInputFor(
-  config: Config,
-  schema: string,
-  entity: Entity,
-  overrides: Partial<StreamInput> = {},
-): StreamInput {
-  return {
-    stream: freshName(`stream-${entity}`),
-    entity,
-    topic: entityTopic(config.KAFKA_TOPIC_PREFIX, entity),
-    deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),
-    schema,
-    maxRecordsPerPartition: 1_000,
-    maxWaitMs: 300,
-    idleBackoffMs: { initial: 50, max: 200 },
-    maxBatchesPerRun: 200,
-    ...overrides,
-  };
-}
-
 describe('speed layer integrity', () => {
   let config: Config;
   let clients: PipelineClients;
@@ -141,7 +121,7 @@ describe('speed layer integrity', () => {
   });
 
   const input = (entity: Entity, overrides: Partial<StreamInput> = {}) =>
-    streamInputFor(config, schema, entity, overrides);
+    streamInputFor(config.KAFKA_TOPIC_PREFIX, schema, entity, overrides);
 
   const start = (i: StreamInput): Promise<WorkflowHandle<typeof stream>> =>
     client.workflow.start(stream, { workflowId: i.stream, taskQueue, args: [i] });
@@ -396,7 +376,7 @@ describe('speed layer with a PostgreSQL connection that stops answering', () => 
   test('a micro-batch whose connection hangs fails in time and is retried; nothing lost or doubled', async () => {
     const temporal = await connectTemporal(config);
     const worker = await createPipelineWorker(config, clients, connection, taskQueue);
-    const i = streamInputFor(config, schema, 'pin', {
+    const i = streamInputFor(config.KAFKA_TOPIC_PREFIX, schema, 'pin', {
       maxRecordsPerPartition: 100,
       maxBatchesPerRun: 500,
       retryBackoffMs: { initial: 500, max: 2_000 },
@@ -498,7 +478,7 @@ describe('speed layer when the broker is killed (kill -9) and restarted', () => 
   test('the reader fetches again after its consumer restarted: the stream catches up, nothing doubled', async () => {
     const temporal = await connectTemporal(config);
     const worker = await createPipelineWorker(config, clients, connection, taskQueue);
-    const i = streamInputFor(config, schema, 'pin', {
+    const i = streamInputFor(config.KAFKA_TOPIC_PREFIX, schema, 'pin', {
       maxRecordsPerPartition: 100,
       maxBatchesPerRun: 1_000,
       retryBackoffMs: { initial: 500, max: 2_000 },

@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { statusQuery, stopSignal } from '../../domain/stream-wire.ts';
-import { deadLetterTopic, entityTopic } from '../../domain/wire.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createKafka } from '../../infra/kafka.ts';
 import { migrate } from '../../infra/migrate.ts';
@@ -15,6 +14,7 @@ import { openPipelineClients, type PipelineClients } from '../../workers/clients
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { stream } from '../../workflows/stream.ts';
 import { freshName } from '../support/names.ts';
+import { streamInputFor } from '../support/stream-input.ts';
 import { PostgresServer } from '../support/postgres-server.ts';
 import { createTestTopics, deleteTestTopics, sendRaw } from '../support/stream-fixture.ts';
 import { waitFor } from '../support/wait.ts';
@@ -56,17 +56,12 @@ test('the stream retries while PostgreSQL is down and catches up exactly once', 
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = await connectTemporal(config);
   const worker = await createPipelineWorker(config, clients, connection, config.PIPELINE_TASK_QUEUE);
-  const input = {
+  const input = streamInputFor(config.KAFKA_TOPIC_PREFIX, 'speed', 'user', {
     stream: freshName('stream-pg-outage'),
-    entity: 'user' as const,
-    topic: entityTopic(config.KAFKA_TOPIC_PREFIX, 'user'),
-    deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),
-    schema: 'speed',
     maxRecordsPerPartition: 500,
-    maxWaitMs: 300,
     idleBackoffMs: { initial: 50, max: 300 },
     maxBatchesPerRun: 500,
-  };
+  });
   await worker.runUntil(async () => {
     const handle = await temporal.client.workflow.start(stream, {
       workflowId: input.stream,

@@ -13,7 +13,7 @@ import {
   stopSignal,
   type StreamStatus,
 } from '../../domain/stream-wire.ts';
-import { deadLetterTopic, entityTopic, type Entity } from '../../domain/wire.ts';
+import { deadLetterTopic, type Entity } from '../../domain/wire.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createKafka } from '../../infra/kafka.ts';
 import { connectTemporal } from '../../infra/temporal.ts';
@@ -21,6 +21,7 @@ import { openPipelineClients, type PipelineClients } from '../../workers/clients
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { stream, type StreamInput } from '../../workflows/stream.ts';
 import { freshName } from '../support/names.ts';
+import { streamInputFor } from '../support/stream-input.ts';
 import {
   createSpeedSchema,
   createTestTopics,
@@ -81,20 +82,8 @@ describe('speed layer stream', () => {
     await closeClient();
   });
 
-  function input(entity: Entity, overrides: Partial<StreamInput> = {}): StreamInput {
-    return {
-      stream: freshName(`stream-${entity}`),
-      entity,
-      topic: entityTopic(config.KAFKA_TOPIC_PREFIX, entity),
-      deadLetterTopic: deadLetterTopic(config.KAFKA_TOPIC_PREFIX),
-      schema,
-      maxRecordsPerPartition: 1_000,
-      maxWaitMs: 300,
-      idleBackoffMs: { initial: 50, max: 200 },
-      maxBatchesPerRun: 100,
-      ...overrides,
-    };
-  }
+  const input = (entity: Entity, overrides: Partial<StreamInput> = {}): StreamInput =>
+    streamInputFor(config.KAFKA_TOPIC_PREFIX, schema, entity, { maxBatchesPerRun: 100, ...overrides });
 
   async function start(i: StreamInput): Promise<WorkflowHandle<typeof stream>> {
     return client.workflow.start(stream, { workflowId: i.stream, taskQueue, args: [i] });
