@@ -8,7 +8,9 @@ import pg from 'pg';
 import { cleanRecord } from '../domain/clean.ts';
 import type { Entity } from '../domain/wire.ts';
 import { storableText } from '../domain/storable-text.ts';
-import { applyIsolating, describeDataError, withTransaction, type Pool } from '../infra/db.ts';
+import { FAILURES } from '../domain/failures.ts';
+import { applyIsolating, withTransaction, type Pool } from '../infra/db.ts';
+import { describeDataError } from '../infra/outages.ts';
 import { against } from './errors.ts';
 import type { ReadMessage, StreamReader } from './stream-reader.ts';
 import {
@@ -59,11 +61,6 @@ export interface MicroBatchResult {
   durationMs: number;
 }
 
-export const STREAM_ERRORS = {
-  checkpointMoved: 'CheckpointMoved',
-  invalidInput: 'InvalidStreamInput',
-} as const;
-
 interface Deps {
   pool: Pool;
   admin: Admin;
@@ -80,7 +77,7 @@ export function createStreamActivities(deps: Deps) {
       if (!IDENTIFIER.test(input.schema)) {
         throw ApplicationFailure.nonRetryable(
           `invalid schema name ${input.schema}`,
-          STREAM_ERRORS.invalidInput,
+          FAILURES.StreamInputInvalid,
         );
       }
       // One micro-batch of a stream at a time in this process (a timed-out attempt may still run).
@@ -194,7 +191,7 @@ function commit(
       if (locked.get(partition) !== offset) {
         throw ApplicationFailure.retryable(
           `checkpoint of ${topic}/${partition} moved from ${offset} to ${locked.get(partition)} (another attempt committed); re-reading`,
-          STREAM_ERRORS.checkpointMoved,
+          FAILURES.StreamCheckpointMoved,
         );
       }
     }

@@ -5,6 +5,7 @@
 // a fresh producer id.
 import kafkajs, { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { Logger } from '../infra/logger.ts';
+import { isKafkaTooLarge } from '../infra/outages.ts';
 import { KafkaUnavailableError, RecordsTooLargeError } from './errors.ts';
 import type { OutgoingMessage, SendBatch } from './producer.ts';
 
@@ -23,18 +24,6 @@ export interface KafkaSenderOptions {
   retryAfterSeconds: number;
   /** The topics' max.message.bytes, to name it when Kafka refuses records as too large. */
   maxMessageBytes?: () => Promise<number | undefined>;
-}
-
-/** Kafka's answers for records over its size limits: the same records would be refused again. */
-const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
-
-function isTooLarge(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (TOO_LARGE.has(String((e as { type?: unknown }).type))) return true;
-    const inner = (e as { errors?: unknown }).errors;
-    if (Array.isArray(inner) && inner.some(isTooLarge)) return true;
-  }
-  return false;
 }
 
 function byTopic(messages: OutgoingMessage[]): TopicMessages[] {
@@ -96,7 +85,7 @@ export function createKafkaSender(kafka: Kafka, log: Logger, opts: KafkaSenderOp
         await producer.sendBatch({ acks: -1, timeout: opts.ackTimeoutMs, topicMessages: byTopic(messages) });
       } catch (err) {
         retire(producer);
-        if (isTooLarge(err)) {
+        if (isKafkaTooLarge(err)) {
           const limit = await opts.maxMessageBytes?.().catch(() => undefined);
           log.warn(describe(err), 'kafka refused records as too large');
           throw new RecordsTooLargeError(limit, { cause: err });

@@ -117,35 +117,6 @@ export function reportKey(root: string, day: BatchDay): string {
   return `${root}reports/dt=${day}/report.json`;
 }
 
-/** Failure types activities throw and the workflow names in its retry policies. */
-export const BATCH_FAILURES = {
-  /** The day is not a real `YYYY-MM-DD`, or it has not started yet. */
-  invalidDay: 'BatchInvalidDay',
-  /** An entity topic does not exist: a configuration error, not an outage. */
-  topicMissing: 'BatchTopicMissing',
-  /** The bucket is missing or refuses the credentials. */
-  s3Misconfigured: 'BatchS3Misconfigured',
-  /** An object the previous step wrote is gone (deleted by hand or by a concurrent run). */
-  objectMissing: 'BatchObjectMissing',
-  /** A gzip object does not decompress. */
-  objectCorrupt: 'BatchObjectCorrupt',
-  /** The clean runs on a worker that does not hold the day's downloaded files. */
-  localFilesMissing: 'BatchLocalFilesMissing',
-  /** A cleaned object holds a row the cleaned schema refuses: a bug upstream, never data to load. */
-  cleanedInvalid: 'BatchCleanedInvalid',
-  /** PostgreSQL refused a statement for a reason retrying cannot fix (SQL or constraint error). */
-  sqlRejected: 'BatchSqlRejected',
-  /**
-   * Kafka no longer holds (all of) the day and no archive of it exists in S3 (or the archive's end was
-   * not final and what came after it is gone): the day cannot be rebuilt, and its rows stay as they are.
-   */
-  dayExpired: 'BatchDayExpired',
-  /** An entity topic accepts timestamps far in the future, which would empty later days. */
-  topicMisconfigured: 'BatchTopicMisconfigured',
-  /** Records cleaned plus rejected differ from records exported: a file was cut short or read twice. */
-  countMismatch: 'BatchCountMismatch',
-} as const;
-
 /** `waiting`: another run of the day is under way; this one starts when it ends. */
 export const BATCH_OUTCOMES = ['waiting', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type BatchOutcome = (typeof BATCH_OUTCOMES)[number];

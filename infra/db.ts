@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { isPostgresDataError, isPostgresOutage } from './outages.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -57,69 +58,6 @@ export async function withTransaction<T>(
     }
     throw err;
   }
-}
-
-// What PostgreSQL's errors mean for a caller: retry (an outage), refuse the record (its data), or
-// neither (a bug or a configuration error, which retrying shows until someone fixes it).
-
-/** Node's errors for a peer that cannot be reached or went away, whatever the service. */
-export const NETWORK_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-]);
-
-/**
- * PostgreSQL unreachable, shutting down, out of resources or too slow: SQLSTATE classes 08
- * (connection), 53 (resources), 57P (shutdown), 57014 (statement timeout), 40001/40P01 (serialization,
- * deadlock), 55P03 (lock timeout), and the driver's own network and timeout errors.
- */
-export function isPostgresOutage(err: unknown): boolean {
-  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  const c = typeof code === 'string' ? code : '';
-  return (
-    NETWORK_CODES.has(c) ||
-    /^(08|53|57P)/.test(c) ||
-    ['57014', '40001', '40P01', '55P03'].includes(c) ||
-    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout/i.test(
-      typeof message === 'string' ? message : '',
-    )
-  );
-}
-
-const DATA_CONDITIONS: Record<string, string> = {
-  '22001': 'string_data_right_truncation',
-  '22003': 'numeric_value_out_of_range',
-  '22007': 'invalid_datetime_format',
-  '22008': 'datetime_field_overflow',
-  '22012': 'division_by_zero',
-  '22021': 'character_not_in_repertoire',
-  '22023': 'invalid_parameter_value',
-  '22P02': 'invalid_text_representation',
-  '22P05': 'untranslatable_character',
-  '23502': 'not_null_violation',
-  '23503': 'foreign_key_violation',
-  '23505': 'unique_violation',
-  '23514': 'check_violation',
-};
-
-/** PostgreSQL refused the data itself (SQLSTATE classes 22 and 23): retrying the same rows cannot help. */
-export function isPostgresDataError(err: unknown): err is pg.DatabaseError {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^(22|23)[0-9A-Z]{3}$/.test(code);
-}
-
-/**
- * Why PostgreSQL refused a row, naming the column or constraint when it says which and never the
- * value (its messages may quote it): `follower_count: PostgreSQL refused it (22003 numeric_value_out_of_range)`.
- */
-export function describeDataError(err: pg.DatabaseError): string {
-  const where = err.column ?? err.constraint ?? 'record';
-  const condition = DATA_CONDITIONS[err.code ?? ''];
-  return `${where}: PostgreSQL refused it (${err.code}${condition ? ` ${condition}` : ''})`;
 }
 
 export interface Isolated<T> {

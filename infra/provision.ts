@@ -6,6 +6,7 @@ import { SearchAttributeType, type defineSearchAttributeKey } from '@temporalio/
 import proto from '@temporalio/proto';
 import kafkajs, { type Admin } from 'kafkajs';
 import { MAX_FUTURE_TIMESTAMP_MS, TOPIC_CONFIG } from '../domain/wire.ts';
+import { s3Status } from './outages.ts';
 
 // @temporalio/proto and kafkajs are CommonJS: some of their exports come only through the default one.
 const { ConfigResourceTypes, ConfigSource } = kafkajs;
@@ -113,7 +114,7 @@ export async function ensureBucket(s3: S3Client, bucket: string): Promise<boolea
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
     return false;
   } catch (err) {
-    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw err;
+    if (s3Status(err) !== 404) throw err;
   }
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { exitOnUsageError, parseCommandLine } from '../emulator/cli.ts';
 import { addDays, batchWorkflowId, isBatchDay, reportKey, utcDay } from '../domain/batch-keys.ts';
 import type { BatchDayReport } from '../domain/batch-report.ts';
+import { innermostMessage } from '../domain/failures.ts';
 import { ENTITIES, SEARCH_ATTRIBUTES } from '../domain/wire.ts';
 import { loadConfigOrExit } from '../infra/config.ts';
 import { connectTemporal, workflowUrl } from '../infra/temporal.ts';
@@ -89,17 +90,11 @@ async function main(): Promise<void> {
       console.log(`report: s3://${config.S3_BUCKET}/${reportKey(config.BATCH_S3_PREFIX, date)}`);
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    console.error(`BatchDay ${date} failed: ${describe(err)}`);
+    console.error(`BatchDay ${date} failed: ${innermostMessage(err)}`);
     process.exitCode = 1;
   } finally {
     await connection.close();
   }
-}
-
-function describe(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }
 
 main().catch((err: unknown) => {

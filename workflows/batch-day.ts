@@ -22,7 +22,6 @@ import type { BatchActivities, BatchLocalActivities } from '../activities/batch/
 import type { CleanResult } from '../activities/batch/local.ts';
 import { archivedExport, type PartitionArchive } from '../domain/batch-archive.ts';
 import {
-  BATCH_FAILURES,
   batchWorkflowId,
   dayBeforeScheduledTime,
   isBatchDay,
@@ -30,6 +29,7 @@ import {
   type BatchDay,
   type BatchOutcome,
 } from '../domain/batch-keys.ts';
+import { FAILURES, innermostMessage, PERMANENT_FAILURES } from '../domain/failures.ts';
 import type { BatchDayReport, BatchPhase, EntityLoaded, PartitionExport } from '../domain/batch-report.ts';
 import { ENTITIES, SEARCH_ATTRIBUTES, type Entity } from '../domain/wire.ts';
 
@@ -45,7 +45,7 @@ const retry: ActivityOptions['retry'] = {
   initialInterval: '1 second',
   backoffCoefficient: 2,
   maximumInterval: '1 minute',
-  nonRetryableErrorTypes: Object.values(BATCH_FAILURES),
+  nonRetryableErrorTypes: [...PERMANENT_FAILURES],
 };
 
 const { planBatchExport, getBatchWorkerQueue, publishBatchReport } = proxyActivities<BatchActivities>({
@@ -88,8 +88,8 @@ export async function batchDay(input: BatchDayInput = {}): Promise<BatchDayRepor
   } catch (err) {
     setOutcome(day, isCancellation(err) ? 'cancelled' : 'failed');
     await CancellationScope.nonCancellable(() =>
-      markBatchDayFailed({ day, error: describe(err) }).catch((e: unknown) =>
-        log.warn('could not record the failed day', { error: describe(e) }),
+      markBatchDayFailed({ day, error: innermostMessage(err) }).catch((e: unknown) =>
+        log.warn('could not record the failed day', { error: innermostMessage(e) }),
       ),
     );
     throw err;
@@ -137,14 +137,14 @@ function resolveDay({ date }: BatchDayInput): BatchDay {
     if (isBatchDay(date)) return date;
     throw ApplicationFailure.nonRetryable(
       `not a day (YYYY-MM-DD): ${JSON.stringify(date)}`,
-      BATCH_FAILURES.invalidDay,
+      FAILURES.BatchInvalidDay,
     );
   }
   const scheduled = workflowInfo().typedSearchAttributes.get(SCHEDULED_START_TIME);
   if (scheduled === undefined) {
     throw ApplicationFailure.nonRetryable(
       'no date given, and no Schedule started this run',
-      BATCH_FAILURES.invalidDay,
+      FAILURES.BatchInvalidDay,
     );
   }
   return dayBeforeScheduledTime(new Date(scheduled).getTime());
@@ -220,7 +220,7 @@ function checkCounts(exports: Record<Entity, PartitionExport[]>, cleaned: Record
     if (c.in !== exported || c.out + c.rejected.total !== c.in) {
       throw ApplicationFailure.nonRetryable(
         `${entity}: ${exported} records exported, but the clean read ${c.in} (${c.out} cleaned + ${c.rejected.total} rejected)`,
-        BATCH_FAILURES.countMismatch,
+        FAILURES.BatchCountMismatch,
       );
     }
   }
@@ -278,7 +278,7 @@ function isWorkerLost(err: unknown): boolean {
   if (cause instanceof TimeoutFailure) return true;
   return (
     cause instanceof ApplicationFailure &&
-    (cause.type === BATCH_FAILURES.localFilesMissing || cause.type === BATCH_FAILURES.objectCorrupt)
+    (cause.type === FAILURES.BatchLocalFilesMissing || cause.type === FAILURES.BatchObjectCorrupt)
   );
 }
 
@@ -336,11 +336,4 @@ function buildReport(p: ReportParts): BatchDayReport {
     phasesMs: p.phasesMs,
     localWorkers: p.workers,
   };
-}
-
-/** The innermost message: "Activity task failed" says less than what made it fail. */
-function describe(err: unknown): string {
-  let e: unknown = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }

@@ -20,6 +20,7 @@ import {
   type StreamRetrying,
   type StreamStatus,
 } from '../domain/stream-wire.ts';
+import { innermostMessage } from '../domain/failures.ts';
 import { SEARCH_ATTRIBUTES, type Entity } from '../domain/wire.ts';
 
 export interface StreamInput {
@@ -213,9 +214,7 @@ function describeFailure(err: unknown): { type: string; message: string } {
   // HEARTBEAT → HeartbeatTimeout: the worker running the batch died or hung.
   else if (cause instanceof TimeoutFailure) type = `${pascal(cause.timeoutType ?? '')}Timeout`;
   else if (cause instanceof Error) type = cause.name;
-  let inner: unknown = cause;
-  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
-  return { type, message: inner instanceof Error ? inner.message : String(inner) };
+  return { type, message: innermostMessage(cause) };
 }
 
 function pascal(name: string): string {

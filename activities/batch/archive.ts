@@ -4,14 +4,14 @@ import { z } from 'zod';
 import type { PartitionArchive } from '../../domain/batch-archive.ts';
 import {
   archiveManifestKey,
-  BATCH_FAILURES,
   dayPrefix,
   isArchiveManifestKey,
   reportKey,
   type BatchDay,
 } from '../../domain/batch-keys.ts';
+import { FAILURES } from '../../domain/failures.ts';
 import type { Entity } from '../../domain/wire.ts';
-import { permanent } from './failures.ts';
+import { permanent } from '../errors.ts';
 import { getObject, listKeys, putObject, type Bucket } from './s3-objects.ts';
 
 const Offset = z.string().regex(/^\d{1,19}$/);
@@ -59,7 +59,7 @@ async function readJson(bucket: Bucket, key: string): Promise<unknown> {
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   } catch (err) {
-    throw permanent(BATCH_FAILURES.objectCorrupt, `${key} is not JSON`, err);
+    throw permanent(FAILURES.BatchObjectCorrupt, `${key} is not JSON`, err);
   }
 }
 
@@ -67,7 +67,7 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown, key: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
     throw permanent(
-      BATCH_FAILURES.objectCorrupt,
+      FAILURES.BatchObjectCorrupt,
       `${key} is not what the batch layer wrote: ${result.error.issues[0]?.message}`,
     );
   }

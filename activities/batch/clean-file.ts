@@ -3,11 +3,12 @@
 // by reason, and each post's latest cleaned event written to sorted runs beside the file, for the
 // day's merge (sorted-runs.ts).
 import { createReadStream } from 'node:fs';
-import { BATCH_FAILURES, zoneKey } from '../../domain/batch-keys.ts';
+import { zoneKey } from '../../domain/batch-keys.ts';
+import { FAILURES } from '../../domain/failures.ts';
 import type { RejectCounts, WrittenObject } from '../../domain/batch-report.ts';
 import type { Entity } from '../../domain/wire.ts';
 import { createLineCleaner, RejectCounter } from './clean-lines.ts';
-import { permanent } from './failures.ts';
+import { permanent } from '../errors.ts';
 import { forEachGzipLine, GzipJsonlObjects, isCorruptGzip } from './gzip-jsonl.ts';
 import { putObject } from './s3-objects.ts';
 import { SortedRuns } from './sorted-runs.ts';
@@ -55,7 +56,7 @@ export async function cleanRawFile(
   const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
   await forEachGzipLine(source, onLine, afterChunk, 'latin1').catch((err: unknown) => {
     if (!isCorruptGzip(err)) throw err;
-    throw permanent(BATCH_FAILURES.objectCorrupt, `${rawKey} is not a complete gzip file`, err);
+    throw permanent(FAILURES.BatchObjectCorrupt, `${rawKey} is not a complete gzip file`, err);
   });
   const [objects, rejectedObjects, runs] = await Promise.all([
     cleaned.close(),

@@ -5,8 +5,8 @@
 // Written here from the record's JSON without its closing brace, and read back here: the head gives
 // the post, the tail the event's position, without parsing the columns in between.
 import type { EventPosition } from '../../domain/latest-event.ts';
-import { BATCH_FAILURES } from '../../domain/batch-keys.ts';
-import { permanent } from './failures.ts';
+import { FAILURES } from '../../domain/failures.ts';
+import { permanent } from '../errors.ts';
 import type { LineSink } from './raw-lines.ts';
 
 const DAY_MS = 86_400_000;
@@ -57,7 +57,7 @@ export function readCleanedLine(line: string): CleanedLineHead {
   const ind = line.startsWith(IND_FIELD) && comma > 0 ? Number(line.slice(IND_FIELD.length, comma)) : NaN;
   const time = tail ? Date.parse(tail[1]!) : NaN;
   if (!tail || !Number.isSafeInteger(ind) || ind < 0 || Number.isNaN(time)) {
-    throw permanent(BATCH_FAILURES.cleanedInvalid, `not a cleaned line: ${line.slice(0, 60)}`);
+    throw permanent(FAILURES.BatchCleanedInvalid, `not a cleaned line: ${line.slice(0, 60)}`);
   }
   return { ind, position: { time, partition: Number(tail[2]), offset: Number(tail[3]) } };
 }

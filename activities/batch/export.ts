@@ -9,7 +9,8 @@ import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Admin } from 'kafkajs';
 import { decidePartition, describeMissing, type KafkaPartition } from '../../domain/batch-archive.ts';
-import { BATCH_FAILURES, dayBounds, isBatchDay, type BatchDay } from '../../domain/batch-keys.ts';
+import { dayBounds, isBatchDay, type BatchDay } from '../../domain/batch-keys.ts';
+import { FAILURES } from '../../domain/failures.ts';
 import type { PartitionExport } from '../../domain/batch-report.ts';
 import { ENTITIES, entityTopic, type Entity } from '../../domain/wire.ts';
 import type { Config } from '../../infra/config.ts';
@@ -17,7 +18,7 @@ import { futureTimestampProblems } from '../../infra/provision.ts';
 import { against } from '../errors.ts';
 import { readDayArchive } from './archive.ts';
 import type { ExportProgress, PartitionPlan } from './export-partition.ts';
-import { permanent } from './failures.ts';
+import { permanent } from '../errors.ts';
 import type { Bucket } from './s3-objects.ts';
 import { batchThreads } from './threads.ts';
 
@@ -39,7 +40,7 @@ interface Deps {
 
 export function checkDay(day: string): { start: number; end: number } {
   if (!isBatchDay(day))
-    throw permanent(BATCH_FAILURES.invalidDay, `not a day (YYYY-MM-DD): ${JSON.stringify(day)}`);
+    throw permanent(FAILURES.BatchInvalidDay, `not a day (YYYY-MM-DD): ${JSON.stringify(day)}`);
   return dayBounds(day);
 }
 
@@ -103,10 +104,10 @@ export function createBatchExportActivities({ kafkaAdmin, s3, config }: Deps) {
       const existing = new Set(await against('kafka', () => kafkaAdmin.listTopics()));
       const absent = topics.filter((t) => !existing.has(t));
       if (absent.length > 0) {
-        throw permanent(BATCH_FAILURES.topicMissing, `Kafka topic ${absent.join(', ')} does not exist`);
+        throw permanent(FAILURES.BatchTopicMissing, `Kafka topic ${absent.join(', ')} does not exist`);
       }
       const problems = await against('kafka', () => futureTimestampProblems(kafkaAdmin, topics));
-      if (problems.length > 0) throw permanent(BATCH_FAILURES.topicMisconfigured, problems.join('; '));
+      if (problems.length > 0) throw permanent(FAILURES.BatchTopicMisconfigured, problems.join('; '));
       const dayComplete = Date.now() >= end;
       const partitions: PartitionPlan[] = [];
       const missing: string[] = [];
@@ -117,7 +118,7 @@ export function createBatchExportActivities({ kafkaAdmin, s3, config }: Deps) {
       }
       if (missing.length > 0) {
         throw permanent(
-          BATCH_FAILURES.dayExpired,
+          FAILURES.BatchDayExpired,
           `${day} cannot be rebuilt: Kafka no longer holds these records of the day and no archive of them ` +
             `exists in S3: ${missing.join('; ')}. The day's loaded rows are left as they are.`,
         );

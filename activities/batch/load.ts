@@ -4,23 +4,19 @@
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { BATCH_FAILURES, dayBounds, loadRefusedKey, type BatchDay } from '../../domain/batch-keys.ts';
+import { dayBounds, loadRefusedKey, type BatchDay } from '../../domain/batch-keys.ts';
+import { FAILURES } from '../../domain/failures.ts';
 import type { EntityLoaded } from '../../domain/batch-report.ts';
 import { CLEAN_COLUMNS, CLEAN_SCHEMAS } from '../../domain/clean.ts';
 import { CLEAN_SQL_TYPES } from '../../domain/clean-sql.ts';
 import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import type { Config } from '../../infra/config.ts';
-import {
-  applyIsolating,
-  describeDataError,
-  withTransaction,
-  type Pool,
-  type PoolClient,
-} from '../../infra/db.ts';
+import { applyIsolating, withTransaction, type Pool, type PoolClient } from '../../infra/db.ts';
+import { describeDataError } from '../../infra/outages.ts';
 import { RejectCounter } from './clean-lines.ts';
 import { readCleanedLine } from './cleaned-lines.ts';
 import { currentRun } from './context.ts';
-import { narrowPostgres, permanent } from './failures.ts';
+import { narrowPostgres, permanent } from '../errors.ts';
 import { forEachGzipLine, GzipJsonlObjects, textOf } from './gzip-jsonl.ts';
 import { getObject, putObject, type Bucket } from './s3-objects.ts';
 
@@ -56,7 +52,7 @@ function checkRow(entity: Entity, row: CleanedRow): void {
   if (!result.success || !positionOk) {
     const why = result.success ? 'event position' : result.error.issues[0]?.message;
     throw permanent(
-      BATCH_FAILURES.cleanedInvalid,
+      FAILURES.BatchCleanedInvalid,
       `cleaned ${entity} row of ind ${row.ind} is invalid: ${why}`,
     );
   }
@@ -84,7 +80,7 @@ async function forEachChunk(
         const { ind } = readCleanedLine(line);
         if (ind <= previous) {
           throw permanent(
-            BATCH_FAILURES.cleanedInvalid,
+            FAILURES.BatchCleanedInvalid,
             `${key}: ind ${ind} after ${previous}, not one post per line in ind order`,
           );
         }

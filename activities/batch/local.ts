@@ -8,14 +8,15 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BATCH_FAILURES, dayPrefix, type BatchDay } from '../../domain/batch-keys.ts';
+import { dayPrefix, type BatchDay } from '../../domain/batch-keys.ts';
+import { FAILURES } from '../../domain/failures.ts';
 import type { EntityCleaned, WrittenObject } from '../../domain/batch-report.ts';
 import type { Entity } from '../../domain/wire.ts';
 import type { Config } from '../../infra/config.ts';
 import { currentRun } from './context.ts';
 import { RejectCounter } from './clean-lines.ts';
 import type { FileCleaned } from './clean-file.ts';
-import { permanent } from './failures.ts';
+import { permanent } from '../errors.ts';
 import { mapLimit } from './map-limit.ts';
 import { getObject, removeStrays, type Bucket } from './s3-objects.ts';
 import { batchThreads } from './threads.ts';
@@ -65,7 +66,7 @@ async function checkFiles(files: string[]): Promise<void> {
     try {
       await access(file);
     } catch (err) {
-      throw permanent(BATCH_FAILURES.localFilesMissing, `this worker does not hold ${file}`, err);
+      throw permanent(FAILURES.BatchLocalFilesMissing, `this worker does not hold ${file}`, err);
     }
   }
 }

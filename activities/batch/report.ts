@@ -7,7 +7,7 @@ import type { BatchDayReport } from '../../domain/batch-report.ts';
 import type { Config } from '../../infra/config.ts';
 import type { Pool } from '../../infra/db.ts';
 import { currentRun } from './context.ts';
-import { narrowPostgres } from './failures.ts';
+import { narrowPostgres } from '../errors.ts';
 import { putObject } from './s3-objects.ts';
 
 const q = pg.escapeIdentifier;

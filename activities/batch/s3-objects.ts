@@ -8,24 +8,17 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { BATCH_FAILURES } from '../../domain/batch-keys.ts';
-import { asServiceFailure } from '../errors.ts';
-import { permanent } from './failures.ts';
-
-const MISCONFIGURED = new Set([
-  'NoSuchBucket',
-  'AccessDenied',
-  'InvalidAccessKeyId',
-  'SignatureDoesNotMatch',
-]);
+import { FAILURES } from '../../domain/failures.ts';
+import { isS3Misconfigured, isS3NoSuchKey } from '../../infra/outages.ts';
+import { asServiceFailure, permanent } from '../errors.ts';
 
 function narrow(err: unknown, key?: string): unknown {
-  const name = (err as { name?: unknown }).name;
-  if (typeof name === 'string' && MISCONFIGURED.has(name)) {
-    return permanent(BATCH_FAILURES.s3Misconfigured, `S3 refused the request: ${name}`, err);
+  if (isS3Misconfigured(err)) {
+    const name = (err as { name?: unknown }).name;
+    return permanent(FAILURES.BatchS3Misconfigured, `S3 refused the request: ${String(name)}`, err);
   }
-  if (name === 'NoSuchKey' && key !== undefined) {
-    return permanent(BATCH_FAILURES.objectMissing, `S3 object ${key} does not exist`, err);
+  if (key !== undefined && isS3NoSuchKey(err)) {
+    return permanent(FAILURES.BatchObjectMissing, `S3 object ${key} does not exist`, err);
   }
   return asServiceFailure('s3', err);
 }

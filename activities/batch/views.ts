@@ -6,7 +6,7 @@ import type { Config } from '../../infra/config.ts';
 import { withTransaction, type Pool, type PoolClient } from '../../infra/db.ts';
 import { readViewFiles, type ViewFiles } from '../../infra/views.ts';
 import { currentRun } from './context.ts';
-import { narrowPostgres } from './failures.ts';
+import { narrowPostgres } from '../errors.ts';
 
 const q = pg.escapeIdentifier;
 

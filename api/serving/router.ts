@@ -2,7 +2,7 @@
 // and the pipeline's own state. Answers follow api/serving/contract.ts.
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { isPostgresOutage } from '../../infra/db.ts';
+import { isPostgresOutage } from '../../infra/outages.ts';
 import { StoreUnavailableError, ValidationError } from '../errors.ts';
 import type { AnalyticsSnapshot } from './analytics.ts';
 import { temporalGrpcStatus } from '../../infra/stream-status.ts';

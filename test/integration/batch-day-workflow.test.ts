@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import type { BatchActivities, BatchLocalActivities } from '../../activities/batch/index.ts';
-import { BATCH_FAILURES, batchWorkflowId } from '../../domain/batch-keys.ts';
+import { batchWorkflowId } from '../../domain/batch-keys.ts';
+import { FAILURES } from '../../domain/failures.ts';
 import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import { loadConfig } from '../../infra/config.ts';
 import { connectTemporal } from '../../infra/temporal.ts';
@@ -130,7 +131,7 @@ describe('BatchDay with mocked activities', () => {
     const { error, calls } = await run(5, 4);
     assert.ok(error instanceof WorkflowFailedError);
     const cause = error.cause as { type?: string; message: string; nonRetryable?: boolean };
-    assert.equal(cause.type, BATCH_FAILURES.countMismatch);
+    assert.equal(cause.type, FAILURES.BatchCountMismatch);
     assert.match(cause.message, /pin: 5 records exported, but the clean read 4/);
     assert.ok(!calls.includes('load'), 'nothing is loaded');
     assert.ok(

@@ -10,13 +10,13 @@ import pg from 'pg';
 import type { PartitionArchive } from '../../domain/batch-archive.ts';
 import {
   archiveManifestKey,
-  BATCH_FAILURES,
   dayPrefix,
   isArchiveManifestKey,
   partName,
   rawPartitionPrefix,
   zoneKey,
 } from '../../domain/batch-keys.ts';
+import { FAILURES } from '../../domain/failures.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
 import { cleanRecord } from '../../domain/clean.ts';
 import { ENTITIES, type Entity } from '../../domain/wire.ts';
@@ -300,7 +300,7 @@ describe('BatchDay', () => {
   test('a date that is not a day fails at once, without retries', async () => {
     await assert.rejects(h.runDay('2031-02-30'), (err: unknown) => {
       assert.ok(err instanceof WorkflowFailedError);
-      assert.equal((err.cause as { type?: string }).type, BATCH_FAILURES.invalidDay);
+      assert.equal((err.cause as { type?: string }).type, FAILURES.BatchInvalidDay);
       return true;
     });
   });

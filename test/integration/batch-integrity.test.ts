@@ -11,12 +11,12 @@ import kafkajs from 'kafkajs';
 import pg from 'pg';
 import {
   archiveManifestKey,
-  BATCH_FAILURES,
   dayBounds,
   loadRefusedKey,
   reportKey,
   utcDay,
 } from '../../domain/batch-keys.ts';
+import { FAILURES } from '../../domain/failures.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
 import { statusQuery, stopSignal } from '../../domain/stream-wire.ts';
 import { allTopics, ENTITIES, entityTopic, SEARCH_ATTRIBUTES } from '../../domain/wire.ts';
@@ -124,7 +124,7 @@ describe('BatchDay after Kafka deleted the records (retention)', () => {
       (e: unknown) => e,
     );
     const failure = failureOf(err);
-    assert.equal(failure.type, BATCH_FAILURES.dayExpired);
+    assert.equal(failure.type, FAILURES.BatchDayExpired);
     assert.equal(failure.nonRetryable, true);
     assert.match(failure.message, /pin partition 0: offsets before \d+/);
     assert.match(failure.message, /left as they are/);
@@ -142,7 +142,7 @@ describe('BatchDay after Kafka deleted the records (retention)', () => {
     const manifests = ENTITIES.flatMap((e) => [0, 1, 2].map((p) => archiveManifestKey(root, e, DAY_1, p)));
     await deleteKeys(bucket, [...manifests, reportKey(root, DAY_1)]);
     const tables = await h.snapshotTables();
-    await assert.rejects(h.runDay(DAY_1), (e: unknown) => failureOf(e).type === BATCH_FAILURES.dayExpired);
+    await assert.rejects(h.runDay(DAY_1), (e: unknown) => failureOf(e).type === FAILURES.BatchDayExpired);
     assert.deepEqual(await h.snapshotTables(), tables);
     const { rows } = await h.clients.pool.query<{ status: string; failed: string }>(
       `SELECT status, last_failure->>'error' AS failed FROM ${pg.escapeIdentifier(h.config.BATCH_SCHEMA)}.days WHERE dt = $1`,
@@ -258,7 +258,7 @@ describe('BatchDay: an empty day, one run of a day at a time, timestamps far in 
       () => assert.fail('the plan must refuse the topic'),
       (e: unknown) => failureOf(e),
     );
-    assert.equal(failure.type, BATCH_FAILURES.topicMisconfigured);
+    assert.equal(failure.type, FAILURES.BatchTopicMisconfigured);
     assert.match(failure.message, new RegExp(`topic ${topic}.*message\\.timestamp\\.after\\.max\\.ms`));
     // `npm run setup` puts the setting back on existing topics.
     await ensureTopics(h.clients.kafkaAdmin, allTopics(h.config.KAFKA_TOPIC_PREFIX), {

@@ -9,7 +9,8 @@ import { gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/activity';
 import { RejectCounter, OTHER_REASONS } from '../../activities/batch/clean-lines.ts';
 import { batchThreads, closeBatchThreads } from '../../activities/batch/threads.ts';
-import { BATCH_FAILURES, partName, rawPartitionPrefix } from '../../domain/batch-keys.ts';
+import { partName, rawPartitionPrefix } from '../../domain/batch-keys.ts';
+import { FAILURES } from '../../domain/failures.ts';
 import { loadConfig } from '../../infra/config.ts';
 
 // No service is reached: the tasks below fail or are cancelled before anything is uploaded.
@@ -32,7 +33,7 @@ test('a permanent failure in a thread comes back with its type and as non-retrya
   const threads = batchThreads(config);
   await assert.rejects(threads.run('cleanFile', { entity: 'pin', rawKey, file }), (err: unknown) => {
     assert.ok(err instanceof ApplicationFailure, `an ApplicationFailure, not ${String(err)}`);
-    assert.equal(err.type, BATCH_FAILURES.objectCorrupt);
+    assert.equal(err.type, FAILURES.BatchObjectCorrupt);
     assert.equal(err.nonRetryable, true);
     assert.match(err.message, /is not a complete gzip file/);
     return true;
