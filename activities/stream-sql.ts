@@ -1,8 +1,7 @@
 // SQL of the micro-batch transaction. Rows travel as one jsonb parameter (jsonb_to_recordset), so
 // every statement is parameterised whatever the batch size; identifiers are quoted by pg.
 import pg from 'pg';
-import { CLEAN_COLUMNS, type CleanRecord } from '../domain/clean.ts';
-import { CLEAN_SQL_TYPES } from '../domain/clean-sql.ts';
+import { ENTITY, type CleanRecord } from '../domain/entities.ts';
 import { laterEventSql, latestPerPost, type EventPosition } from '../domain/latest-event.ts';
 import { storableText } from '../domain/storable-text.ts';
 import type { Entity } from '../domain/wire.ts';
@@ -39,14 +38,10 @@ export function latestPerInd<E extends Entity>(rows: StreamRow<E>[]): StreamRow<
 /** Inserts or overwrites rows by `ind`, keeping the post's latest event (domain/latest-event.ts). */
 export async function upsertRows(client: PoolClient, schema: string, entity: Entity, rows: StreamRow[]) {
   if (rows.length === 0) return 0;
-  const columns = CLEAN_COLUMNS[entity] as readonly string[];
-  const types = CLEAN_SQL_TYPES[entity] as Record<string, string>;
-  const table = `${q(schema)}.${q(entity)}`;
-  const all = [...columns, 'event_time', 'source_partition', 'source_offset'];
-  const recordset = [
-    ...columns.map((c) => `${q(c)} ${types[c]}`),
-    'event_time timestamptz, source_partition integer, source_offset bigint',
-  ].join(', ');
+  const { table: name, tableColumns } = ENTITY[entity];
+  const table = `${q(schema)}.${q(name)}`;
+  const all = tableColumns.map((c) => c.name);
+  const recordset = tableColumns.map((c) => `${q(c.name)} ${c.sqlType}`).join(', ');
   const sql = `
     INSERT INTO ${table} AS t (${all.map(q).join(', ')}, ingested_at)
     SELECT ${all.map(q).join(', ')}, clock_timestamp() FROM jsonb_to_recordset($1::jsonb) AS r(${recordset})

@@ -5,10 +5,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Admin, Producer } from 'kafkajs';
 import pg from 'pg';
-import { cleanRecord } from '../domain/clean.ts';
+import { cleanRecord } from '../domain/entities.ts';
 import type { Entity } from '../domain/wire.ts';
 import { storableText } from '../domain/storable-text.ts';
 import { FAILURES } from '../domain/failures.ts';
+import { isSqlIdentifier, SQL_IDENTIFIER_RULE } from '../domain/sql-identifier.ts';
 import { applyIsolating, withTransaction, type Pool } from '../infra/db.ts';
 import { describeDataError } from '../infra/outages.ts';
 import { against } from './errors.ts';
@@ -68,15 +69,13 @@ interface Deps {
   producer: Producer;
 }
 
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-
 export function createStreamActivities(deps: Deps) {
   const running = new Map<string, Promise<unknown>>();
   return {
     async runMicroBatch(input: MicroBatchInput): Promise<MicroBatchResult> {
-      if (!IDENTIFIER.test(input.schema)) {
+      if (!isSqlIdentifier(input.schema)) {
         throw ApplicationFailure.nonRetryable(
-          `invalid schema name ${input.schema}`,
+          `invalid schema name ${input.schema}: not ${SQL_IDENTIFIER_RULE}`,
           FAILURES.StreamInputInvalid,
         );
       }

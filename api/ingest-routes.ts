@@ -1,7 +1,7 @@
 // The write endpoints: one per entity and the batch endpoint. A 202 is sent only once Kafka has
 // acknowledged every record of the request.
 import { Router, type Response } from 'express';
-import { RAW_SCHEMAS } from '../domain/raw-records.ts';
+import { ENTITY } from '../domain/entities.ts';
 import { ENTITIES, isEntity } from '../domain/wire.ts';
 import { keyNameOf, requireWriteKey, type ApiAccess } from './auth.ts';
 import { jsonBody } from './body.ts';
@@ -41,7 +41,7 @@ export function ingestRouter({ producer, metrics, access, rateLimit, topicPrefix
   const messagesFor = createRecordMapper(topicPrefix);
 
   for (const entity of ENTITIES) {
-    const validate = validateBody(RAW_SCHEMAS[entity]);
+    const validate = validateBody(ENTITY[entity].raw);
     router.post(`/v1/${entity}`, auth, ...jsonBody(LIMITS.singleBodyBytes), validate, async (req, res) => {
       const stamp = locals(res);
       spend(res, 1);

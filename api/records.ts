@@ -5,8 +5,8 @@
 // request (the batch layer cuts days by it); the one header, `request-id`, ties a record to the
 // API's log line. The entity is the topic. kafkajs encodes each header into buffers of its own,
 // a measurable cost per record at 100k records/s: no header repeats what the message already says.
-import { rawInd } from '../domain/raw-records.ts';
-import { entityTopic, type Entity } from '../domain/wire.ts';
+import { ENTITY } from '../domain/entities.ts';
+import { byEntity, entityTopic, type Entity } from '../domain/wire.ts';
 import type { OutgoingMessage } from './producer.ts';
 
 /** Per request: stamped on every message of the request. */
@@ -20,17 +20,13 @@ export type RecordToMessage = (entity: Entity, record: object) => OutgoingMessag
 
 /** Returns, for one request, the function that turns its records into messages. */
 export function createRecordMapper(topicPrefix: string): (stamp: RequestStamp) => RecordToMessage {
-  const topics: Record<Entity, string> = {
-    pin: entityTopic(topicPrefix, 'pin'),
-    geo: entityTopic(topicPrefix, 'geo'),
-    user: entityTopic(topicPrefix, 'user'),
-  };
+  const topics = byEntity((e) => entityTopic(topicPrefix, e));
   return ({ requestId, receivedAt }) => {
     const headers = { 'request-id': requestId };
     const timestamp = String(receivedAt);
     return (entity, record) => ({
       topic: topics[entity],
-      key: String(rawInd(entity, record)),
+      key: String(ENTITY[entity].keyOf(record)),
       value: JSON.stringify(record),
       headers,
       timestamp,

@@ -1,14 +1,15 @@
-// Request bodies of the write endpoints, built from the raw record schemas (domain/raw-records.ts).
+// Request bodies of the write endpoints, built from the entity registry's raw schemas.
 import { z } from 'zod';
-import { RawGeo, RawPin, RawUser } from '../domain/raw-records.ts';
+import { ENTITY, type RawRecords } from '../domain/entities.ts';
+import { ENTITIES, type Entity } from '../domain/wire.ts';
 import { LIMITS } from './limits.ts';
 
-export const BatchItem = z.discriminatedUnion('entity', [
-  z.strictObject({ entity: z.literal('pin'), data: RawPin }),
-  z.strictObject({ entity: z.literal('geo'), data: RawGeo }),
-  z.strictObject({ entity: z.literal('user'), data: RawUser }),
-]);
-export type BatchItem = z.input<typeof BatchItem>;
+const [first, ...rest] = ENTITIES.map((entity) =>
+  z.strictObject({ entity: z.literal(entity), data: ENTITY[entity].raw }),
+);
+/** `{ "entity": "pin", "data": { …a raw pin… } }`, one variant per entity. */
+export const BatchItem = z.discriminatedUnion('entity', [first!, ...rest]);
+export type BatchItem = { [E in Entity]: { entity: E; data: RawRecords[E] } }[Entity];
 
 export const BatchBody = z.strictObject({
   records: z.array(BatchItem).min(1).max(LIMITS.maxBatchRecords),

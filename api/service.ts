@@ -9,7 +9,7 @@ import { ENTITIES, entityTopic } from '../domain/wire.ts';
 import { createApp } from './app.ts';
 import { apiAccess } from './auth.ts';
 import { closeServer, listen } from './http-server.ts';
-import { createIngestKafka } from './kafka-client.ts';
+import { createKafka } from '../infra/kafka.ts';
 import { createKafkaSender } from './kafka-sender.ts';
 import { DRAIN_TIMEOUT_MS, KAFKA_ACK_TIMEOUT_MS, PRODUCER_TUNING, READINESS } from './limits.ts';
 import { createMetrics, type ApiMetrics } from './metrics.ts';
@@ -71,7 +71,7 @@ export function createIngestService(
   { tuning = {}, serving: servingConfig }: ServiceOptions = {},
 ): IngestService {
   const access = apiAccess(config); // first: a refused configuration starts nothing
-  const kafka = createIngestKafka(config, log);
+  const kafka = createKafka(config, log, 'ingest');
   const admin = kafka.admin();
   const topics = ENTITIES.map((e) => entityTopic(config.KAFKA_TOPIC_PREFIX, e));
   const sender = createKafkaSender(kafka, log, {

@@ -2,6 +2,7 @@
 // bad field. The body itself is left as received: it is what goes to Kafka.
 import type { RequestHandler } from 'express';
 import type { z } from 'zod';
+import { fieldIssues } from '../domain/zod-issues.ts';
 import { ValidationError, type Issue } from './errors.ts';
 
 export interface IssueOptions {
@@ -24,11 +25,8 @@ function messageOf(issue: z.core.$ZodIssue): string {
 }
 
 export function toIssues(error: z.ZodError, opts: IssueOptions = {}): Issue[] {
-  return error.issues.flatMap((issue) =>
-    // zod reports unknown fields on their parent: name each one instead.
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => toIssue([...issue.path, key], 'unknown field', opts))
-      : [toIssue(issue.path, messageOf(issue), opts)],
+  return fieldIssues(error.issues).map(({ path, message, issue }) =>
+    toIssue(path, issue.code === 'unrecognized_keys' ? message : messageOf(issue), opts),
   );
 }
 

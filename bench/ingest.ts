@@ -15,7 +15,7 @@ import { loadConfigOrExit, type Config } from '../infra/config.ts';
 import { freePort } from '../test/support/net.ts';
 import { createKafka } from '../infra/kafka.ts';
 import { ensureTopics } from '../infra/provision.ts';
-import { rawInd } from '../domain/raw-records.ts';
+import { ENTITY } from '../domain/entities.ts';
 import { ENTITIES, entityTopic, type Entity } from '../domain/wire.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -157,7 +157,7 @@ async function rawProducer(kafka: Kafka, prefix: string, rows: Row[], seconds: n
     const row = rows[i % rows.length]!;
     const value = JSON.stringify(row.data);
     topicMessages[ENTITIES.indexOf(row.entity)]!.messages.push({
-      key: String(rawInd(row.entity, row.data)),
+      key: String(ENTITY[row.entity].keyOf(row.data)),
       value,
     });
   }

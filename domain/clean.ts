@@ -3,12 +3,9 @@
 // no regex built per call; a record is either cleaned whole or rejected with a reason.
 import type { z } from 'zod';
 import { parseRawDateTime, RawGeo, RawPin, RawUser } from './raw-records.ts';
-import type { CleanGeo, CleanPin, CleanRecord, CleanUser } from './cleaned-records.ts';
+import type { CleanGeo, CleanPin, CleanUser } from './cleaned-records.ts';
 import { storableText } from './storable-text.ts';
-import type { Entity } from './wire.ts';
-
-export { CLEAN_COLUMNS, CLEAN_SCHEMAS, CleanGeo, CleanPin, CleanUser } from './cleaned-records.ts';
-export type { CleanRecord, CleanRecords } from './cleaned-records.ts';
+import { fieldIssues, pathText } from './zod-issues.ts';
 
 /**
  * A cleaned record, or why it was rejected. The reason holds field names and fixed messages only,
@@ -135,25 +132,14 @@ function toUtcIso(value: string): string | undefined {
   return time >= FIRST_INSTANT && time <= LAST_INSTANT ? date.toISOString() : undefined;
 }
 
-const CLEANERS: { readonly [E in Entity]: (raw: unknown) => CleanResult<CleanRecord<E>> } = {
-  pin: cleanPin,
-  geo: cleanGeo,
-  user: cleanUser,
-};
-
-export function cleanRecord<E extends Entity>(entity: E, raw: unknown): CleanResult<CleanRecord<E>> {
-  return CLEANERS[entity](raw);
-}
-
+/** `field: message; …`. Zod's messages name limits and expectations, never the value received. */
 function rejected(issues: readonly z.core.$ZodIssue[]): { ok: false; reason: string } {
-  return { ok: false, reason: issues.flatMap(describeIssue).join('; ') };
-}
-
-/** `field: message`. Zod's messages name limits and expectations, never the value received. */
-function describeIssue(issue: z.core.$ZodIssue): string[] {
-  if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${capKey(key)}: unknown field`);
-  const field = issue.path.length === 0 ? 'record' : issue.path.map(String).join('.');
-  return [`${field}: ${issue.message}`];
+  const reasons = fieldIssues(issues).map(({ path, message, issue }) => {
+    // An unknown key comes from the sender: its name is capped and made storable.
+    const field = issue.code === 'unrecognized_keys' ? capKey(String(path.at(-1))) : pathText(path);
+    return `${field}: ${message}`;
+  });
+  return { ok: false, reason: reasons.join('; ') };
 }
 
 function capKey(key: string): string {

@@ -1,8 +1,8 @@
 // Cleaned records, as both layers write them to S3 and PostgreSQL (shared/data/README.md, "Cleaning
 // rules"). The cleaning builds them directly, without parsing them again; these schemas give their
-// types and check cleaned data wherever it is read back.
+// types, their column order (the order of their fields) and check cleaned data wherever it is read
+// back. domain/entities.ts gives each its SQL types.
 import { z } from 'zod';
-import type { Entity } from './wire.ts';
 
 const ind = z.number().int().min(0);
 /** A text column whose placeholders and empty string became null. */
@@ -42,31 +42,3 @@ export const CleanUser = z.strictObject({
   date_joined: utcTimestamp,
 });
 export type CleanUser = z.infer<typeof CleanUser>;
-
-export const CLEAN_SCHEMAS = { pin: CleanPin, geo: CleanGeo, user: CleanUser } as const;
-
-export interface CleanRecords {
-  pin: CleanPin;
-  geo: CleanGeo;
-  user: CleanUser;
-}
-export type CleanRecord<E extends Entity = Entity> = CleanRecords[E];
-
-/** Column order of each cleaned table: the S3 files and the SQL column lists follow it. */
-export const CLEAN_COLUMNS = {
-  pin: [
-    'ind',
-    'unique_id',
-    'title',
-    'description',
-    'follower_count',
-    'poster_name',
-    'tag_list',
-    'is_image_or_video',
-    'image_src',
-    'save_location',
-    'category',
-  ],
-  geo: ['ind', 'country', 'coordinates', 'timestamp'],
-  user: ['ind', 'user_name', 'age', 'date_joined'],
-} as const satisfies { readonly [E in Entity]: readonly (keyof CleanRecords[E])[] };

@@ -104,10 +104,3 @@ export const RawUser = z.strictObject({
   date_joined: rawDateTime,
 });
 export type RawUser = z.input<typeof RawUser>;
-
-export const RAW_SCHEMAS = { pin: RawPin, geo: RawGeo, user: RawUser } as const;
-
-/** The post a raw record belongs to: its Kafka key, so one post's records share a partition. */
-export function rawInd(entity: 'pin' | 'geo' | 'user', record: { index?: unknown; ind?: unknown }): number {
-  return Number(entity === 'pin' ? record.index : record.ind);
-}

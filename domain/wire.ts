@@ -9,6 +9,11 @@ export function isEntity(value: string): value is Entity {
   return (ENTITIES as readonly string[]).includes(value);
 }
 
+/** An object with one value per entity: `byEntity((e) => entityTopic(prefix, e))`. */
+export function byEntity<T>(fn: (entity: Entity) => T): Record<Entity, T> {
+  return Object.fromEntries(ENTITIES.map((e) => [e, fn(e)])) as Record<Entity, T>;
+}
+
 /** Kafka topic of one entity: `pinterest.pin`, `pinterest.geo`, `pinterest.user`. */
 export function entityTopic(prefix: string, entity: Entity): string {
   return `${prefix}.${entity}`;
@@ -33,11 +38,6 @@ export const MAX_FUTURE_TIMESTAMP_MS = 3_600_000;
 export const TOPIC_CONFIG: Readonly<Record<string, string>> = {
   'message.timestamp.after.max.ms': String(MAX_FUTURE_TIMESTAMP_MS),
 };
-
-export const TASK_QUEUES = {
-  /** Activities any worker can run: export, load, views, micro-batches. */
-  pipeline: 'pinterest-pipeline',
-} as const;
 
 export const SEARCH_ATTRIBUTES = {
   batchDate: defineSearchAttributeKey('BatchDate', SearchAttributeType.KEYWORD),

@@ -2,6 +2,7 @@
 // syntax, zod for the values, and one UsageError naming the bad option.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
+import { fieldIssues } from '../domain/zod-issues.ts';
 import { UsageError } from './errors.ts';
 
 /** A numeric option: digits as typed; anything else (even "") fails with the schema's message. */
@@ -22,10 +23,9 @@ export function parseCommandLine<S extends z.ZodObject>(
   }
   const result = schema.safeParse(values);
   if (!result.success) {
-    const messages = result.error.issues.map((issue) => {
-      const option = issue.path[0];
-      return option === undefined ? issue.message : `--${String(option)}: ${issue.message}`;
-    });
+    const messages = fieldIssues(result.error.issues).map(({ path, message }) =>
+      path.length === 0 ? message : `--${String(path[0])}: ${message}`,
+    );
     throw new UsageError(messages.join('\n'));
   }
   return result.data;

@@ -1,6 +1,7 @@
 // The source data set's rows, exactly as the original's MySQL tables held them and as the emulator
 // posts them: one pin, one geo and one user row per post, joined by `index` / `ind`.
-import type { Entity } from '../domain/wire.ts';
+import { ENTITY, type SourceSqlType } from '../domain/entities.ts';
+import { byEntity, type Entity } from '../domain/wire.ts';
 
 export interface SourcePin {
   index: number;
@@ -43,57 +44,17 @@ export interface SourcePost {
 
 export type SourceRecord = SourcePost[Entity];
 
-type ColumnType = 'integer' | 'text' | 'double precision' | 'timestamp';
-
 interface SourceTable<Row> {
   /** schema-qualified, the original's table names */
   table: string;
   key: keyof Row & string;
   /** every column in the raw record's field order, with its PostgreSQL type */
-  columns: { [K in keyof Row & string]: ColumnType };
+  columns: { [K in keyof Row & string]: SourceSqlType };
 }
 
-export const SOURCE_TABLES: { [E in Entity]: SourceTable<SourcePost[E]> } = {
-  pin: {
-    table: 'source.pinterest_data',
-    key: 'index',
-    columns: {
-      index: 'integer',
-      unique_id: 'text',
-      title: 'text',
-      description: 'text',
-      poster_name: 'text',
-      follower_count: 'text',
-      tag_list: 'text',
-      is_image_or_video: 'text',
-      image_src: 'text',
-      downloaded: 'integer',
-      save_location: 'text',
-      category: 'text',
-    },
-  },
-  geo: {
-    table: 'source.geolocation_data',
-    key: 'ind',
-    columns: {
-      ind: 'integer',
-      timestamp: 'timestamp',
-      latitude: 'double precision',
-      longitude: 'double precision',
-      country: 'text',
-    },
-  },
-  user: {
-    table: 'source.user_data',
-    key: 'ind',
-    columns: {
-      ind: 'integer',
-      first_name: 'text',
-      last_name: 'text',
-      age: 'integer',
-      date_joined: 'timestamp',
-    },
-  },
+/** The source tables, as the entity registry defines them. */
+export const SOURCE_TABLES = byEntity((e) => ({ ...ENTITY[e].source, key: ENTITY[e].key })) as {
+  [E in Entity]: SourceTable<SourcePost[E]>;
 };
 
 /** `YYYY-MM-DD HH:MM:SS` in UTC, the original's way of writing a date-time. */

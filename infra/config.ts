@@ -3,6 +3,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { SQL_IDENTIFIER, SQL_IDENTIFIER_RULE } from '../domain/sql-identifier.ts';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const csv = z
@@ -14,6 +15,7 @@ const csv = z
       .filter(Boolean),
   )
   .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1));
+const sqlIdentifier = z.string().regex(SQL_IDENTIFIER, SQL_IDENTIFIER_RULE);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const emptyAsUndefined = (v: string) => (v === '' ? undefined : v);
 
@@ -100,10 +102,7 @@ export const ConfigSchema = z.object({
   DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
 
   PIPELINE_TASK_QUEUE: z.string().min(1).default('pinterest-pipeline'),
-  STREAM_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')
-    .default('speed'),
+  STREAM_SCHEMA: sqlIdentifier.default('speed'),
   // Workflow ids of the streams are `${STREAM_ID_PREFIX}stream-<entity>`: set it to run a second
   // pipeline (other topics and schemas) in the same Temporal namespace.
   STREAM_ID_PREFIX: z
@@ -125,14 +124,8 @@ export const ConfigSchema = z.object({
   BATCH_OBJECT_RECORDS: z.coerce.number().int().min(1).max(10_000_000).default(250_000),
   /** Threads of a worker process for the export and the clean; unset: one per core. */
   BATCH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
-  BATCH_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')
-    .default('batch'),
-  BATCH_VIEWS_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case PostgreSQL identifier')
-    .default('batch_views'),
+  BATCH_SCHEMA: sqlIdentifier.default('batch'),
+  BATCH_VIEWS_SCHEMA: sqlIdentifier.default('batch_views'),
   // The daily Schedule the workers register (one per deployment sharing a namespace).
   BATCH_SCHEDULE_ID: z.string().min(1).default('batch-daily'),
   // A day's workflow id is `${BATCH_ID_PREFIX}batch-<day>`: one run per day whoever starts it.

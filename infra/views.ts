@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
+import { ENTITY } from '../domain/entities.ts';
 import { latestEventsSql } from '../domain/latest-event.ts';
 import { ENTITIES } from '../domain/wire.ts';
 
@@ -29,9 +31,10 @@ export interface ViewFiles {
 
 /** `latest_pin`, `latest_geo`, `latest_user`: one row per post, its latest event (domain/latest-event.ts). */
 export function latestEventsPrelude(): string {
-  return ENTITIES.map(
-    (e) => `CREATE TEMP TABLE latest_${e} ON COMMIT DROP AS ${latestEventsSql(`"${e}"`)};`,
-  ).join('\n');
+  return ENTITIES.map((e) => {
+    const { table } = ENTITY[e];
+    return `CREATE TEMP TABLE latest_${table} ON COMMIT DROP AS ${latestEventsSql(pg.escapeIdentifier(table))};`;
+  }).join('\n');
 }
 
 export async function readViewFiles(dir = VIEWS_DIR): Promise<ViewFiles> {

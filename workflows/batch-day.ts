@@ -31,7 +31,7 @@ import {
 } from '../domain/batch-keys.ts';
 import { FAILURES, innermostMessage, PERMANENT_FAILURES } from '../domain/failures.ts';
 import type { BatchDayReport, BatchPhase, EntityLoaded, PartitionExport } from '../domain/batch-report.ts';
-import { ENTITIES, SEARCH_ATTRIBUTES, type Entity } from '../domain/wire.ts';
+import { byEntity, ENTITIES, SEARCH_ATTRIBUTES, type Entity } from '../domain/wire.ts';
 
 export interface BatchDayInput {
   /** `YYYY-MM-DD`. Left out by the Schedule: the run covers the day before its scheduled time. */
@@ -280,10 +280,6 @@ function isWorkerLost(err: unknown): boolean {
     cause instanceof ApplicationFailure &&
     (cause.type === FAILURES.BatchLocalFilesMissing || cause.type === FAILURES.BatchObjectCorrupt)
   );
-}
-
-function byEntity<T>(fn: (entity: Entity) => T): Record<Entity, T> {
-  return { pin: fn('pin'), geo: fn('geo'), user: fn('user') };
 }
 
 interface ReportParts {

@@ -10,6 +10,7 @@ import {
   type BatchDay,
 } from '../../domain/batch-keys.ts';
 import { FAILURES } from '../../domain/failures.ts';
+import { describeIssues } from '../../domain/zod-issues.ts';
 import type { Entity } from '../../domain/wire.ts';
 import { permanent } from '../errors.ts';
 import { getObject, listKeys, putObject, type Bucket } from './s3-objects.ts';
@@ -68,7 +69,7 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown, key: string): T {
   if (!result.success) {
     throw permanent(
       FAILURES.BatchObjectCorrupt,
-      `${key} is not what the batch layer wrote: ${result.error.issues[0]?.message}`,
+      `${key} is not what the batch layer wrote: ${describeIssues(result.error)}`,
     );
   }
   return result.data;

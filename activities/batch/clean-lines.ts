@@ -3,7 +3,7 @@
 // cannot fail a day.
 //   rejected: {"reason":"follower_count: …", …the raw line's fields…}
 // and, for the load, each post's latest cleaned event offered to the day's sorted runs.
-import { cleanRecord } from '../../domain/clean.ts';
+import { cleanRecord } from '../../domain/entities.ts';
 import type { RejectCounts } from '../../domain/batch-report.ts';
 import type { Entity } from '../../domain/wire.ts';
 import { cleanedHead, writeCleanedLine } from './cleaned-lines.ts';

@@ -7,8 +7,8 @@ import pg from 'pg';
 import { dayBounds, loadRefusedKey, type BatchDay } from '../../domain/batch-keys.ts';
 import { FAILURES } from '../../domain/failures.ts';
 import type { EntityLoaded } from '../../domain/batch-report.ts';
-import { CLEAN_COLUMNS, CLEAN_SCHEMAS } from '../../domain/clean.ts';
-import { CLEAN_SQL_TYPES } from '../../domain/clean-sql.ts';
+import { ENTITY } from '../../domain/entities.ts';
+import { describeIssues } from '../../domain/zod-issues.ts';
 import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import type { Config } from '../../infra/config.ts';
 import { applyIsolating, withTransaction, type Pool, type PoolClient } from '../../infra/db.ts';
@@ -44,13 +44,13 @@ interface Deps {
 /** Checks a row against the cleaned schema: what this activity writes must be what cleaning made. */
 function checkRow(entity: Entity, row: CleanedRow): void {
   const { event_time, source_partition, source_offset, ...record } = row;
-  const result = CLEAN_SCHEMAS[entity].safeParse(record);
+  const result = ENTITY[entity].cleaned.safeParse(record);
   const positionOk =
     !Number.isNaN(Date.parse(event_time)) &&
     Number.isInteger(source_partition) &&
     Number.isInteger(source_offset);
   if (!result.success || !positionOk) {
-    const why = result.success ? 'event position' : result.error.issues[0]?.message;
+    const why = result.success ? 'event position' : describeIssues(result.error);
     throw permanent(
       FAILURES.BatchCleanedInvalid,
       `cleaned ${entity} row of ind ${row.ind} is invalid: ${why}`,
@@ -104,23 +104,6 @@ async function forEachChunk(
   if (chunk.length > 0) await onChunk(chunk);
 }
 
-interface Column {
-  name: string;
-  type: string;
-}
-
-const POSITION_COLUMNS: Column[] = [
-  { name: 'event_time', type: 'timestamptz' },
-  { name: 'source_partition', type: 'integer' },
-  { name: 'source_offset', type: 'bigint' },
-];
-
-function columnsOf(entity: Entity): Column[] {
-  const types: Record<string, string> = CLEAN_SQL_TYPES[entity];
-  const clean = CLEAN_COLUMNS[entity].map((name) => ({ name, type: types[name] ?? 'text' }));
-  return [...clean, ...POSITION_COLUMNS];
-}
-
 /**
  * `INSERT … SELECT $1, … FROM unnest($2::integer[], …)`: one parameter array per column, however many
  * rows. An array column (coordinates, always [latitude, longitude]) travels as two arrays, since
@@ -129,7 +112,7 @@ function columnsOf(entity: Entity): Column[] {
 function insertSql(schema: string, entity: Entity): string {
   const args: string[] = [];
   const values: string[] = [];
-  for (const { type } of columnsOf(entity)) {
+  for (const { sqlType: type } of ENTITY[entity].tableColumns) {
     const element = type.endsWith('[]') ? type.slice(0, -2) : undefined;
     const parts = element === undefined ? [type] : [element, element];
     const refs = parts.map((t) => {
@@ -138,15 +121,15 @@ function insertSql(schema: string, entity: Entity): string {
     });
     values.push(element === undefined ? `u.${refs[0]}` : `ARRAY[${refs.map((r) => `u.${r}`).join(', ')}]`);
   }
-  const names = columnsOf(entity).map((c) => q(c.name));
+  const names = ENTITY[entity].tableColumns.map((c) => q(c.name));
   const aliases = args.map((_, i) => `c${i + 1}`).join(', ');
-  return `INSERT INTO ${q(schema)}.${q(entity)} (dt, ${names.join(', ')})
+  return `INSERT INTO ${q(schema)}.${q(ENTITY[entity].table)} (dt, ${names.join(', ')})
     SELECT $1::date, ${values.join(', ')} FROM unnest(${args.join(', ')}) AS u(${aliases})`;
 }
 
 function insertParams(entity: Entity, day: BatchDay, rows: CleanedRow[]): unknown[] {
   const params: unknown[] = [day];
-  for (const { name, type } of columnsOf(entity)) {
+  for (const { name, sqlType: type } of ENTITY[entity].tableColumns) {
     if (!type.endsWith('[]')) {
       params.push(rows.map((r) => r[name]));
       continue;
@@ -185,7 +168,7 @@ async function replaceDay(
   await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, dayBounds(day).start / 86_400_000]);
   const loaded = {} as Record<Entity, EntityLoaded>;
   for (const entity of ENTITIES) {
-    await client.query(`DELETE FROM ${q(schema)}.${q(entity)} WHERE dt = $1`, [day]);
+    await client.query(`DELETE FROM ${q(schema)}.${q(ENTITY[entity].table)} WHERE dt = $1`, [day]);
     const sql = insertSql(schema, entity);
     const refused: Refused = { counts: new RejectCounter(), lines: refusedWriter(deps, bucket, entity, day) };
     let rows = 0;

@@ -7,15 +7,13 @@
 // one rule (domain/latest-event.ts), and each view table is a temporary copy. One implementation of
 // the views' semantics serves both.
 import pg from 'pg';
-import { CLEAN_COLUMNS } from '../../domain/clean.ts';
+import { ENTITY } from '../../domain/entities.ts';
 import { ENTITIES } from '../../domain/wire.ts';
 import { withTransaction, type Pool, type PoolClient } from '../../infra/db.ts';
 import { readViewFiles } from '../../infra/views.ts';
 import type { Sources } from './contract.ts';
 
 const q = pg.escapeIdentifier;
-/** The columns that place an event in Kafka: what the latest-event rule reads. */
-const EVENT_POSITION = ['event_time', 'source_partition', 'source_offset'];
 
 export interface AnalyticsSchemas {
   batch: string;
@@ -71,13 +69,14 @@ async function mergeSources(client: PoolClient, s: AnalyticsSchemas): Promise<vo
           jsonb_array_elements(e.value->'exported'->'partitions') p`,
   );
   for (const entity of ENTITIES) {
-    const cols = [...CLEAN_COLUMNS[entity], ...EVENT_POSITION].map((c) => q(c)).join(', ');
+    const { table, tableColumns } = ENTITY[entity];
+    const cols = tableColumns.map((c) => q(c.name)).join(', ');
     // Speed rows carry dt = infinity, to be told from batch rows; the latest event wins by the rule.
     await client.query(
-      `CREATE TEMP TABLE ${q(entity)} ON COMMIT DROP AS
-       SELECT dt, ${cols} FROM ${q(s.batch)}.${q(entity)} WHERE dt IN (SELECT dt FROM loaded_days)
+      `CREATE TEMP TABLE ${q(table)} ON COMMIT DROP AS
+       SELECT dt, ${cols} FROM ${q(s.batch)}.${q(table)} WHERE dt IN (SELECT dt FROM loaded_days)
        UNION ALL
-       SELECT 'infinity'::date, ${cols} FROM ${q(s.speed)}.${q(entity)} r
+       SELECT 'infinity'::date, ${cols} FROM ${q(s.speed)}.${q(table)} r
        WHERE NOT EXISTS (SELECT 1 FROM seam WHERE seam.entity = $1 AND seam.partition = r.source_partition
                            AND r.source_offset >= seam.start_offset AND r.source_offset < seam.end_offset)`,
       [entity],

@@ -7,7 +7,7 @@ import type { Config } from '../../infra/config.ts';
 import { createPool } from '../../infra/db.ts';
 import type { Logger } from '../../infra/logger.ts';
 import { lazyAdmin } from '../../infra/stream-status.ts';
-import { createIngestKafka } from '../kafka-client.ts';
+import { createKafka } from '../../infra/kafka.ts';
 import { computeSnapshot } from './analytics.ts';
 import { createPipelineStatus } from './pipeline.ts';
 import { createServingRouter } from './router.ts';
@@ -50,7 +50,7 @@ export function createServing(
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   // Its own client with the ingest API's short timeouts: a status answer never waits on a dead broker.
-  const kafka = lazyAdmin(createIngestKafka(config, log));
+  const kafka = lazyAdmin(createKafka(config, log, 'ingest'));
   const schemas = {
     batch: config.BATCH_SCHEMA,
     batchViews: config.BATCH_VIEWS_SCHEMA,
