@@ -3,6 +3,7 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { Admin } from 'kafkajs';
 import pg from 'pg';
+import { ENTITY } from '../../domain/entities.ts';
 import { streamName, streamWorkflowId } from '../../domain/stream-wire.ts';
 import { ENTITIES, entityTopic, type Entity } from '../../domain/wire.ts';
 import type { Pool } from '../../infra/db.ts';
@@ -153,21 +154,20 @@ export function createPipelineStatus(deps: PipelineDeps) {
     /** Events per minute and entity that the speed layer holds, for the last `minutes` minutes. */
     async postsPerMinute(minutes: number): Promise<PostsPerMinuteAnswer> {
       const sp = q(deps.schemas.speed);
-      const { rows } = await deps.pool.query<{ minute: Date; pin: number; geo: number; user: number }>(
+      const recent = ENTITIES.map(
+        (e) =>
+          `SELECT ${pg.escapeLiteral(e)} AS entity, date_trunc('minute', event_time) AS minute
+           FROM ${sp}.${q(ENTITY[e].table)} WHERE event_time >= now() - make_interval(mins => $1)`,
+      );
+      const counts = ENTITIES.map(
+        (e) => `count(*) FILTER (WHERE e.entity = ${pg.escapeLiteral(e)})::int AS ${q(e)}`,
+      );
+      const { rows } = await deps.pool.query<{ minute: Date } & Record<Entity, number>>(
         `WITH m AS (
            SELECT generate_series(date_trunc('minute', now()) - make_interval(mins => $1 - 1),
                                   date_trunc('minute', now()), interval '1 minute') AS minute),
-         e AS (
-           SELECT 'pin' AS entity, date_trunc('minute', event_time) AS minute FROM ${sp}.pin
-             WHERE event_time >= now() - make_interval(mins => $1)
-           UNION ALL SELECT 'geo', date_trunc('minute', event_time) FROM ${sp}.geo
-             WHERE event_time >= now() - make_interval(mins => $1)
-           UNION ALL SELECT 'user', date_trunc('minute', event_time) FROM ${sp}."user"
-             WHERE event_time >= now() - make_interval(mins => $1))
-         SELECT m.minute,
-                count(*) FILTER (WHERE e.entity = 'pin')::int AS pin,
-                count(*) FILTER (WHERE e.entity = 'geo')::int AS geo,
-                count(*) FILTER (WHERE e.entity = 'user')::int AS "user"
+         e AS (${recent.join(' UNION ALL ')})
+         SELECT m.minute, ${counts.join(', ')}
          FROM m LEFT JOIN e USING (minute) GROUP BY m.minute ORDER BY m.minute`,
         [minutes],
       );
