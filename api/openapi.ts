@@ -1,9 +1,25 @@
-// The OpenAPI 3.1 document of the API. Record schemas come from the zod schemas the API validates
-// with (z.toJSONSchema), so the document cannot drift from the validation.
+// The OpenAPI 3.1 document of the API. Record schemas and the serving endpoints' query parameters
+// come from the zod schemas the API validates with, the serving answers from the zod schemas their
+// types are inferred from (api/serving/contract.ts), by z.toJSONSchema: the document cannot drift.
 import { z } from 'zod';
-import { RawGeo, RawPin, RawUser } from '../domain/raw-records.ts';
+import { ENTITY } from '../domain/entities.ts';
 import { ENTITIES, type Entity } from '../domain/wire.ts';
 import { LIMITS } from './limits.ts';
+import {
+  AgeGroupsAnswer,
+  CategoriesAnswer,
+  CategoriesQuery,
+  FollowerMediansAnswer,
+  FollowerMediansQuery,
+  PipelineStatus,
+  PostsPerCountryAnswer,
+  PostsPerCountryQuery,
+  PostsPerMinuteAnswer,
+  PostsPerMinuteQuery,
+  Sources,
+  TopPostersAnswer,
+  UsersJoinedAnswer,
+} from './serving/contract.ts';
 
 type JsonSchema = Record<string, unknown>;
 type OverrideContext = Parameters<
@@ -30,7 +46,8 @@ function schemaOf(schema: z.ZodType): JsonSchema {
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const SCHEMA_NAMES: Record<Entity, string> = { pin: 'RawPin', geo: 'RawGeo', user: 'RawUser' };
+/** `RawPin`, `RawGeo`, …: each entity's raw schema, from the registry. */
+const rawSchemaName = (entity: Entity) => `Raw${entity[0]!.toUpperCase()}${entity.slice(1)}`;
 
 function json(description: string, schema: JsonSchema, headers?: JsonSchema) {
   return { description, ...(headers ? { headers } : {}), content: { 'application/json': { schema } } };
@@ -70,7 +87,7 @@ function batchSchema(): JsonSchema {
     type: 'object',
     additionalProperties: false,
     required: ['entity', 'data'],
-    properties: { entity: { const: entity }, data: ref(SCHEMA_NAMES[entity]) },
+    properties: { entity: { const: entity }, data: ref(rawSchemaName(entity)) },
   });
   return {
     type: 'object',
@@ -94,31 +111,9 @@ function components() {
       RetryAfter: { description: 'Seconds to wait before retrying', schema: { type: 'integer', minimum: 1 } },
     },
     schemas: {
-      Sources: {
-        type: 'object',
-        description:
-          'Which part of an answer came from which layer. batch: the days the batch layer loaded, ' +
-          "through throughDay; speed: the records after the end offsets of that day's export, since " +
-          '`since` (the next midnight, or the moment a same-day run exported).',
-        properties: {
-          batch: {
-            type: 'object',
-            properties: {
-              throughDay: { type: ['string', 'null'], format: 'date' },
-              posts: { type: 'integer' },
-            },
-          },
-          speed: {
-            type: 'object',
-            properties: { since: { type: ['string', 'null'] }, posts: { type: 'integer' } },
-          },
-          generatedAt: { type: 'string', format: 'date-time' },
-        },
-      },
-      RawPin: schemaOf(RawPin),
-      RawGeo: schemaOf(RawGeo),
-      RawUser: schemaOf(RawUser),
+      ...Object.fromEntries(ENTITIES.map((e) => [rawSchemaName(e), schemaOf(ENTITY[e].raw)])),
       BatchRequest: batchSchema(),
+      ...servingSchemas(),
       Accepted: {
         type: 'object',
         required: ['accepted'],
@@ -159,7 +154,7 @@ function entityPaths(): Record<string, unknown> {
         post: writeOperation(
           `Ingest one ${entity} record`,
           `One raw ${entity} record, exactly the raw columns. It is written to Kafka as received, keyed by its ind.`,
-          ref(SCHEMA_NAMES[entity]),
+          ref(rawSchemaName(entity)),
           LIMITS.singleBodyBytes,
         ),
       },
@@ -190,44 +185,64 @@ function opsPaths(): Record<string, unknown> {
   };
 }
 
-const intQuery = (name: string, description: string, min: number, max: number, dflt: number) => ({
-  name,
-  in: 'query',
-  description,
-  schema: { type: 'integer', minimum: min, maximum: max, default: dflt },
-});
-const enumQuery = (name: string, values: string[], description: string) => ({
-  name,
-  in: 'query',
-  description,
-  schema: { type: 'string', enum: values, default: values[0] },
-});
+/** The serving answers, each a component; every one refers to `Sources`. */
+const SERVING_SCHEMAS = {
+  Sources,
+  CategoriesAnswer,
+  PostsPerCountryAnswer,
+  AgeGroupsAnswer,
+  TopPostersAnswer,
+  UsersJoinedAnswer,
+  FollowerMediansAnswer,
+  PostsPerMinuteAnswer,
+  PipelineStatus,
+} satisfies Record<string, z.ZodType>;
 
-/** A serving answer: `sources` and `rows` of the given properties (numbers are JSON numbers). */
-function answer(row: Record<string, JsonSchema>, extra: Record<string, JsonSchema> = {}): JsonSchema {
-  return {
-    type: 'object',
-    required: ['sources', ...(Object.keys(extra).length ? Object.keys(extra) : ['rows'])],
-    properties: {
-      sources: ref('Sources'),
-      ...(Object.keys(extra).length
-        ? extra
-        : { rows: { type: 'array', items: { type: 'object', properties: row } } }),
-    },
-  };
+/** zod's details out of the answers: the pattern behind a `format` and the safe-integer bounds of
+ *  an int; and no `additionalProperties: false`: an answer promises its properties, not only them. */
+function plainAnswer({ jsonSchema: s }: OverrideContext): void {
+  if (s.format) delete s.pattern;
+  if (s.minimum === Number.MIN_SAFE_INTEGER) delete s.minimum;
+  if (s.maximum === Number.MAX_SAFE_INTEGER) delete s.maximum;
+  if (s.additionalProperties === false) delete s.additionalProperties;
+}
+
+function servingSchemas(): Record<string, JsonSchema> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(SERVING_SCHEMAS)) registry.add(schema, { id });
+  const { schemas } = z.toJSONSchema(registry, {
+    io: 'output',
+    uri: (id) => `#/components/schemas/${id}`,
+    override: plainAnswer,
+  });
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, { $schema: _, $id: __, ...schema }]) => [id, schema]),
+  );
+}
+
+/** Each property of a serving query schema as a query parameter: its schema as a client sends it. */
+function queryParameters(query: z.ZodObject): JsonSchema[] {
+  const { properties = {}, required = [] } = z.toJSONSchema(query, { io: 'input' });
+  return Object.entries(properties).map(([name, property]) => {
+    const { description, ...schema } = property as JsonSchema;
+    return { name, in: 'query', ...(required.includes(name) && { required: true }), description, schema };
+  });
 }
 
 function servingPaths(): Record<string, unknown> {
-  const str = { type: 'string' };
-  const num = { type: 'number' };
-  const read = (summary: string, description: string, schema: JsonSchema, parameters: unknown[] = []) => ({
+  const read = (
+    summary: string,
+    description: string,
+    answer: keyof typeof SERVING_SCHEMAS,
+    query?: z.ZodObject,
+  ) => ({
     get: {
       summary,
       description,
       tags: ['serving'],
-      parameters,
+      parameters: query ? queryParameters(query) : [],
       responses: {
-        '200': json('The answer over all posts: batch days merged with the speed layer', schema),
+        '200': json('The answer over all posts: batch days merged with the speed layer', ref(answer)),
         '400': json('A query parameter is invalid: `issues` names it', ref('Error')),
         '503': json('PostgreSQL or Temporal is unreachable: retry after Retry-After seconds', ref('Error'), {
           'Retry-After': { $ref: '#/components/headers/RetryAfter' },
@@ -240,74 +255,48 @@ function servingPaths(): Record<string, unknown> {
       'Most popular categories',
       'by=overall: posts per category, most first. by=country|year|age_group: the most popular category ' +
         'of each country, post year or age group, with its post count.',
-      answer({ category: str, category_count: num, country: str, post_year: num, age_group: str }),
-      [enumQuery('by', ['overall', 'country', 'year', 'age_group'], 'Grouping')],
+      'CategoriesAnswer',
+      CategoriesQuery,
     ),
     '/v1/analytics/posts-per-country': read(
       'Posts per country',
       'Most posts first.',
-      answer({ country: str, posts: num }),
-      [intQuery('limit', 'Countries to return', 1, 1000, 50)],
+      'PostsPerCountryAnswer',
+      PostsPerCountryQuery,
     ),
     '/v1/analytics/age-groups': read(
       'Posts and median follower count per age group',
       'Age groups 18-24, 25-35, 36-50, +50 of the posting users.',
-      answer({ age_group: str, posts: num, median_follower_count: { type: ['number', 'null'] } }),
+      'AgeGroupsAnswer',
     ),
     '/v1/analytics/top-posters': read(
       'The poster with the most followers in each country, and the top country',
       'byCountry: one row per country; topCountry: the country whose top poster has the most followers.',
-      answer(
-        {},
-        {
-          byCountry: {
-            type: 'array',
-            items: { type: 'object', properties: { country: str, poster_name: str, follower_count: num } },
-          },
-          topCountry: {
-            type: ['object', 'null'],
-            properties: { country: str, follower_count: num },
-          },
-        },
-      ),
+      'TopPostersAnswer',
     ),
     '/v1/analytics/users-joined': read(
       'Users joined per year',
       'Years 2015 to 2020 of the posts, as the batch views define them.',
-      answer({ post_year: num, number_users_joined: num }),
+      'UsersJoinedAnswer',
     ),
     '/v1/analytics/follower-medians': read(
       'Median follower count per age group, joining year, or both',
       "Over each post's user, the latest row per post winning.",
-      answer({ age_group: str, post_year: num, median_follower_count: num }),
-      [enumQuery('by', ['age_group', 'join_year', 'age_group_join_year'], 'Grouping')],
+      'FollowerMediansAnswer',
+      FollowerMediansQuery,
     ),
     '/v1/pipeline/posts-per-minute': read(
       'Events per minute the speed layer received, per entity',
       "From the speed layer's tables, by event time, zero-filled.",
-      answer({ minute: { type: 'string', format: 'date-time' }, pin: num, geo: num, user: num }),
-      [intQuery('minutes', 'How many minutes back', 1, 1440, 60)],
+      'PostsPerMinuteAnswer',
+      PostsPerMinuteQuery,
     ),
     '/v1/pipeline/status': read(
       "The pipeline's own state",
       'Each stream (state, per-partition offsets and lag, freshness of its last micro-batch), the last ' +
         '14 batch days with their record counts, the daily Schedule, the API ingest rate, and links into ' +
         'the Temporal UI for each workflow.',
-      {
-        type: 'object',
-        required: ['generatedAt', 'temporalUiUrl', 'streams', 'batchDays', 'schedule', 'ingest'],
-        properties: {
-          generatedAt: str,
-          temporalUiUrl: str,
-          streams: { type: 'array', items: { type: 'object' } },
-          batchDays: { type: 'array', items: { type: 'object' } },
-          schedule: { type: ['object', 'null'] },
-          ingest: {
-            type: 'object',
-            properties: { recordsProduced: num, ratePerSecond: { type: ['number', 'null'] } },
-          },
-        },
-      },
+      'PipelineStatus',
     ),
   };
 }

@@ -1,21 +1,25 @@
 // Read-only serving endpoints: the analytics over all data (batch views merged with the speed layer)
-// and the pipeline's own state. Answers follow api/serving/contract.ts.
+// and the pipeline's own state. Their query schemas and answers are in api/serving/contract.ts.
 import { Router, type Request, type RequestHandler } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { isPostgresOutage } from '../../infra/outages.ts';
 import { StoreUnavailableError, ValidationError } from '../errors.ts';
 import type { AnalyticsSnapshot } from './analytics.ts';
 import { temporalGrpcStatus } from '../../infra/stream-status.ts';
-import type {
-  AgeGroupsAnswer,
-  CategoryCount,
-  CategoriesAnswer,
-  FollowerMediansAnswer,
-  PipelineStatus,
-  PostsPerCountryAnswer,
-  PostsPerMinuteAnswer,
-  TopPostersAnswer,
-  UsersJoinedAnswer,
+import {
+  CategoriesQuery,
+  FollowerMediansQuery,
+  PostsPerCountryQuery,
+  PostsPerMinuteQuery,
+  type AgeGroupsAnswer,
+  type CategoryCount,
+  type CategoriesAnswer,
+  type FollowerMediansAnswer,
+  type PipelineStatus,
+  type PostsPerCountryAnswer,
+  type PostsPerMinuteAnswer,
+  type TopPostersAnswer,
+  type UsersJoinedAnswer,
 } from './contract.ts';
 
 export interface ServingDeps {
@@ -34,15 +38,6 @@ function numbers<T = Row>(rows: Row[], columns: string[]): T[] {
     return out as T;
   });
 }
-
-const CategoriesQuery = z.object({
-  by: z.enum(['overall', 'country', 'year', 'age_group']).default('overall'),
-});
-const MediansQuery = z.object({
-  by: z.enum(['age_group', 'join_year', 'age_group_join_year']).default('age_group'),
-});
-const LimitQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
-const MinutesQuery = z.object({ minutes: z.coerce.number().int().min(1).max(1440).default(60) });
 
 /** The parsed query string, or a 400 (validation_failed) naming each bad parameter. */
 function query<T>(schema: z.ZodType<T>, req: Request): T {
@@ -96,7 +91,7 @@ export function createServingRouter(deps: ServingDeps): Router {
   });
 
   get('/v1/analytics/posts-per-country', async (req, res) => {
-    const q = query(LimitQuery, req);
+    const q = query(PostsPerCountryQuery, req);
     const s = await deps.snapshot();
     res.json({
       sources: s.sources,
@@ -139,7 +134,7 @@ export function createServingRouter(deps: ServingDeps): Router {
   });
 
   get('/v1/analytics/follower-medians', async (req, res) => {
-    const q = query(MediansQuery, req);
+    const q = query(FollowerMediansQuery, req);
     const s = await deps.snapshot();
     const view = {
       age_group: 'median_followers_by_age_group',
@@ -151,7 +146,7 @@ export function createServingRouter(deps: ServingDeps): Router {
   });
 
   get('/v1/pipeline/posts-per-minute', async (req, res) => {
-    const q = query(MinutesQuery, req);
+    const q = query(PostsPerMinuteQuery, req);
     res.json(await deps.postsPerMinute(q.minutes));
   });
 
