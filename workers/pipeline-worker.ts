@@ -1,5 +1,4 @@
 // The composition root of a pipeline worker: clients in, activities wired, worker out.
-import path from 'node:path';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createBatchActivities } from '../activities/batch/index.ts';
@@ -9,8 +8,7 @@ import type { Config } from '../infra/config.ts';
 import { allTopics } from '../domain/wire.ts';
 import { localTaskQueue } from './batch-local-worker.ts';
 import type { PipelineClients } from './clients.ts';
-
-export const WORKFLOWS_PATH = path.resolve(import.meta.dirname, '../workflows/index.ts');
+import { WORKFLOWS_PATH } from './workflows-path.ts';
 
 export async function createPipelineWorker(
   config: Config,
