@@ -3,7 +3,7 @@
 // applied once; the dead letters are exactly the records the cleaning refuses; the day's batch rows
 // are what its archive gives, and the archive holds every record of the day.
 import pg from 'pg';
-import { cleanRecord } from '../../domain/clean.ts';
+import { cleanRecord } from '../../domain/entities.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
 import { isLaterEvent, type EventPosition } from '../../domain/latest-event.ts';
 import { streamName } from '../../domain/stream-wire.ts';

@@ -4,7 +4,7 @@
 // cleaning refuses, and each partition's offsets.
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
-import { cleanRecord } from '../../domain/clean.ts';
+import { cleanRecord } from '../../domain/entities.ts';
 import { isLaterEvent, type EventPosition } from '../../domain/latest-event.ts';
 import { ENTITIES, entityTopic, type Entity } from '../../domain/wire.ts';
 

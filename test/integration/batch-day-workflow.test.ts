@@ -2,16 +2,16 @@
 // between the activities, whatever they return.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError, type Client, type Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, Worker, type NativeConnection } from '@temporalio/worker';
 import type { BatchActivities, BatchLocalActivities } from '../../activities/batch/index.ts';
 import { batchWorkflowId } from '../../domain/batch-keys.ts';
 import { FAILURES } from '../../domain/failures.ts';
 import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import { loadConfig } from '../../infra/config.ts';
-import { connectTemporal } from '../../infra/temporal.ts';
-import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.ts';
+import { WORKFLOWS_PATH } from '../../workers/workflows-path.ts';
 import { batchDay } from '../../workflows/batch-day.ts';
+import { connectTestTemporal } from '../support/clients.ts';
 import { freshName } from '../support/names.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -88,18 +88,15 @@ function mockedDay(queue: string, exported: number, cleanedIn: number, calls: st
 
 describe('BatchDay with mocked activities', () => {
   let client: Client;
-  let clientConnection: Connection;
   let connection: NativeConnection;
+  let closeTemporal: () => Promise<void>;
 
   before(async () => {
-    const config = loadConfig({});
-    ({ client, connection: clientConnection } = await connectTemporal(config));
-    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    ({ client, connection, close: closeTemporal } = await connectTestTemporal(loadConfig({})));
   });
 
   after(async () => {
-    await clientConnection.close();
-    await connection.close();
+    await closeTemporal();
   });
 
   async function run(exported: number, cleanedIn: number) {

@@ -18,7 +18,7 @@ import {
 } from '../../domain/batch-keys.ts';
 import { FAILURES } from '../../domain/failures.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
-import { cleanRecord } from '../../domain/clean.ts';
+import { cleanRecord } from '../../domain/entities.ts';
 import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import { REASONS } from '../../activities/batch/clean-lines.ts';
 import {

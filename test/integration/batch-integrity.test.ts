@@ -6,32 +6,27 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type NativeConnection } from '@temporalio/worker';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import {
-  archiveManifestKey,
-  dayBounds,
-  loadRefusedKey,
-  reportKey,
-  utcDay,
-} from '../../domain/batch-keys.ts';
+import { archiveManifestKey, dayBounds, loadRefusedKey, reportKey, utcDay } from '../../domain/batch-keys.ts';
 import { FAILURES } from '../../domain/failures.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
 import { statusQuery, stopSignal } from '../../domain/stream-wire.ts';
 import { allTopics, ENTITIES, entityTopic, SEARCH_ATTRIBUTES } from '../../domain/wire.ts';
 import { ensureTopics } from '../../infra/provision.ts';
-import { openPipelineClients, type PipelineClients } from '../../workers/clients.ts';
+import type { PipelineClients } from '../../workers/clients.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { batchDay } from '../../workflows/batch-day.ts';
 import { stream } from '../../workflows/stream.ts';
 import { deleteKeys, listKeys } from '../../activities/batch/s3-objects.ts';
 import { DAY_1, DAY_2, fixtureMessages, type FixtureMessage } from '../support/batch-fixtures.ts';
 import { createBatchHarness, type BatchHarness } from '../support/batch-harness.ts';
+import { openTestClients } from '../support/clients.ts';
 import { freshName } from '../support/names.ts';
 import { streamInputFor } from '../support/stream-input.ts';
-import { readSample } from '../support/records.ts';
-import { createSpeedSchema, dropSchema } from '../support/stream-fixture.ts';
+import { readSample, readSampleRecords } from '../support/records.ts';
+import { createSpeedSchema, dropSchema, sendInTransactions } from '../support/stream-fixture.ts';
 import { waitFor } from '../support/wait.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -347,29 +342,13 @@ describe('BatchDay over offsets with gaps (transactions)', () => {
   });
 
   test('markers and aborted records are passed: the export ends, and holds the committed records only', async () => {
-    const users = readSample().user.slice(0, 12) as unknown as Record<string, unknown>[];
-    const producer = h.clients.kafka.producer({
-      transactionalId: freshName('txn'),
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await producer.connect();
-    const send = async (records: Record<string, unknown>[], commit: boolean) => {
-      const txn = await producer.transaction();
-      await txn.send({
-        topic: entityTopic(h.config.KAFKA_TOPIC_PREFIX, 'user'),
-        messages: records.map((r) => ({ key: String(r.ind), value: JSON.stringify(r) })),
-      });
-      await (commit ? txn.commit() : txn.abort());
-    };
-    try {
-      await send(users.slice(0, 4), true);
-      await send(users.slice(4, 8), false);
+    const users = readSampleRecords('user').slice(0, 12);
+    await sendInTransactions(h.clients.kafka, entityTopic(h.config.KAFKA_TOPIC_PREFIX, 'user'), [
+      { records: users.slice(0, 4), commit: true },
+      { records: users.slice(4, 8), commit: false },
       // The log ends on a commit marker: the last offsets of the day are no records at all.
-      await send(users.slice(8, 12), true);
-    } finally {
-      await producer.disconnect();
-    }
+      { records: users.slice(8, 12), commit: true },
+    ]);
     const report = await h.runDay(DAY);
     assert.equal(report.entities.user.exported.records, 8, 'the committed records, not the aborted ones');
     assert.equal(report.entities.user.cleaned.out, 8);
@@ -385,22 +364,21 @@ describe('both layers agree on a post\u2019s latest event when its timestamps go
   let clients: PipelineClients;
   let connection: NativeConnection;
   let client: Client;
+  let closeClients: () => Promise<void>;
   let schema: string;
   const DAY = '2021-06-01';
 
   before(async () => {
     h = await createBatchHarness();
-    clients = await openPipelineClients(h.config);
+    // The harness's own clients never read the topics; the stream's worker needs a reader.
+    ({ clients, connection, client, close: closeClients } = await openTestClients(h.config));
     schema = await createSpeedSchema(clients.pool);
-    connection = await NativeConnection.connect({ address: h.config.TEMPORAL_ADDRESS });
-    client = h.client;
     await h.startWorkers();
   });
 
   after(async () => {
     await dropSchema(clients.pool, schema);
-    await clients.close();
-    await connection.close();
+    await closeClients();
     await h?.close();
   });
 

@@ -3,7 +3,6 @@
 // the stored offsets match the topic.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
@@ -14,6 +13,7 @@ import { createKafka } from '../../infra/kafka.ts';
 import { connectTemporal } from '../../infra/temporal.ts';
 import { stream } from '../../workflows/stream.ts';
 import { freshName } from '../support/names.ts';
+import { readSampleRecords } from '../support/records.ts';
 import { streamInputFor } from '../support/stream-input.ts';
 import {
   createSpeedSchema,
@@ -83,9 +83,7 @@ after(async () => {
 });
 
 test('SIGKILL at random moments: every record applied exactly once, offsets match the topic', async () => {
-  const template = JSON.parse(
-    readFileSync(path.join(ROOT, 'test/fixtures/real-sample/pin.jsonl'), 'utf8').split('\n')[0]!,
-  );
+  const template = readSampleRecords('pin')[0]!;
   const latest = new Map<number, string>();
   const record = (seq: number) => {
     const index = Math.floor(Math.random() * POSTS);

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
-import { cleanRecord } from '../../domain/clean.ts';
+import { cleanRecord } from '../../domain/entities.ts';
 import {
   pauseSignal,
   resumeSignal,
@@ -20,31 +20,35 @@ import { loadConfig, type Config } from '../../infra/config.ts';
 import { createKafka } from '../../infra/kafka.ts';
 import { ensureTopics } from '../../infra/provision.ts';
 import { liveLag, readStreamStatus } from '../../infra/stream-status.ts';
-import { connectTemporal } from '../../infra/temporal.ts';
 import { StreamReader } from '../../activities/stream-reader.ts';
-import { openPipelineClients, type PipelineClients } from '../../workers/clients.ts';
+import type { PipelineClients } from '../../workers/clients.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { startStream } from '../../workers/streams.ts';
 import { stream, type StreamInput } from '../../workflows/stream.ts';
+import { openTestClients } from '../support/clients.ts';
 import { readTopics } from '../support/kafka-read.ts';
 import { streamInputFor } from '../support/stream-input.ts';
 import { createPrivateBroker, type PrivateBroker } from '../support/kafka-broker.ts';
 import { freshName } from '../support/names.ts';
-import { readSample } from '../support/records.ts';
+import { readSampleRecords } from '../support/records.ts';
 import {
   createSpeedSchema,
   createTestTopics,
   deleteTestTopics,
   dropSchema,
+  freshTestTopics,
+  sendInTransactions,
   sendRaw,
+  startSpeedTestbed,
+  type SpeedTestbed,
 } from '../support/stream-fixture.ts';
 import { createTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/wait.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-const pins = readSample().pin as unknown as Record<string, unknown>[];
-const geo = readSample().geo[0] as unknown as Record<string, unknown>;
+const pins = readSampleRecords('pin');
+const geo = readSampleRecords('geo')[0]!;
 /** PostgreSQL refuses this title (a constraint the test adds): no cleaning rule knows it. */
 const REFUSED_TITLE = 'refused by a constraint';
 
@@ -82,43 +86,23 @@ function poison(): { key: string; value: Buffer; reason: RegExp }[] {
 }
 
 describe('speed layer integrity', () => {
+  let speed: SpeedTestbed;
   let config: Config;
   let clients: PipelineClients;
   let connection: NativeConnection;
   let client: Client;
-  let closeClient: () => Promise<void>;
-  let worker: Worker;
-  let running: Promise<void>;
   let schema: string;
   const taskQueue = freshName('test-stream-integrity');
 
   before(async () => {
-    const admin = createKafka(loadConfig({})).admin();
-    await admin.connect();
-    const prefix = await createTestTopics(admin).finally(() => admin.disconnect());
-    config = loadConfig({ LOG_LEVEL: 'warn', KAFKA_TOPIC_PREFIX: prefix, PIPELINE_TASK_QUEUE: taskQueue });
-    clients = await openPipelineClients(config);
-    schema = await createSpeedSchema(clients.pool);
+    speed = await startSpeedTestbed(taskQueue);
+    ({ config, clients, connection, client, schema } = speed);
     await clients.pool.query(
       `ALTER TABLE ${pg.escapeIdentifier(schema)}.pin ADD CONSTRAINT pin_title_check CHECK (title IS DISTINCT FROM $$${REFUSED_TITLE}$$)`,
     );
-    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-    const temporal = await connectTemporal(config);
-    client = temporal.client;
-    closeClient = () => temporal.connection.close();
-    worker = await createPipelineWorker(config, clients, connection, taskQueue);
-    running = worker.run();
   });
 
-  after(async () => {
-    worker.shutdown();
-    await running;
-    await deleteTestTopics(clients.kafkaAdmin, config.KAFKA_TOPIC_PREFIX);
-    await dropSchema(clients.pool, schema);
-    await clients.close();
-    await connection.close();
-    await closeClient();
-  });
+  after(() => speed.close());
 
   const input = (entity: Entity, overrides: Partial<StreamInput> = {}) =>
     streamInputFor(config.KAFKA_TOPIC_PREFIX, schema, entity, overrides);
@@ -212,31 +196,12 @@ describe('speed layer integrity', () => {
 
   test('offsets with gaps (transaction markers, an aborted transaction) are passed, lag reaches 0', async () => {
     const i = input('user');
-    const users = readSample().user.slice(0, 30) as unknown as Record<string, unknown>[];
-    const producer = clients.kafka.producer({
-      transactionalId: freshName('txn'),
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await producer.connect();
-    try {
-      const send = async (records: Record<string, unknown>[], commit: boolean) => {
-        const txn = await producer.transaction();
-        await txn.send({
-          topic: i.topic,
-          messages: records.map((r) => ({ key: String(r.ind), value: JSON.stringify(r) })),
-        });
-        await (commit ? txn.commit() : txn.abort());
-      };
-      await send(users.slice(0, 10), true);
-      await send(
-        users.slice(10, 20).map((u) => ({ ...u, first_name: 'Aborted' })),
-        false,
-      );
-      await send(users.slice(20, 30), true);
-    } finally {
-      await producer.disconnect();
-    }
+    const users = readSampleRecords('user').slice(0, 30);
+    await sendInTransactions(clients.kafka, i.topic, [
+      { records: users.slice(0, 10), commit: true },
+      { records: users.slice(10, 20).map((u) => ({ ...u, first_name: 'Aborted' })), commit: false },
+      { records: users.slice(20, 30), commit: true },
+    ]);
     const handle = await start(i);
     // Committed records only; every offset of the log passed, the markers after the last record too.
     const { status } = await caughtUp(handle, i, 20);
@@ -291,7 +256,7 @@ describe('speed layer integrity', () => {
     await waitFor('the stream to pause', async () =>
       (await handle.query(statusQuery)).state === 'paused' ? true : undefined,
     );
-    const users = readSample().user.slice(100, 125) as unknown as Record<string, unknown>[];
+    const users = readSampleRecords('user').slice(100, 125);
     await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'user', users);
     const deps = { temporal: client, pool: clients.pool, admin: async () => clients.kafkaAdmin, schema };
     const view = await readStreamStatus(deps, {
@@ -323,7 +288,7 @@ describe('speed layer integrity', () => {
 
     const late = await createPipelineWorker(config, clients, connection, queue);
     await late.runUntil(async () => {
-      const geos = readSample().geo.slice(0, 10) as unknown as Record<string, unknown>[];
+      const geos = readSampleRecords('geo').slice(0, 10);
       await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'geo', geos);
       const handle = client.workflow.getHandle(i.stream);
       const { status } = await caughtUp(handle, i, geos.length);
@@ -340,6 +305,8 @@ describe('speed layer with a PostgreSQL connection that stops answering', () => 
   let config: Config;
   let clients: PipelineClients;
   let connection: NativeConnection;
+  let client: Client;
+  let closeClients: () => Promise<void>;
   let schema: string;
   const taskQueue = freshName('test-stream-halfopen');
 
@@ -349,9 +316,7 @@ describe('speed layer with a PostgreSQL connection that stops answering', () => 
     proxy = await createTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
     url.port = String(proxy.port);
     url.hostname = '127.0.0.1';
-    const admin = createKafka(base).admin();
-    await admin.connect();
-    const prefix = await createTestTopics(admin).finally(() => admin.disconnect());
+    const prefix = await freshTestTopics(base);
     config = loadConfig({
       LOG_LEVEL: 'warn',
       KAFKA_TOPIC_PREFIX: prefix,
@@ -359,73 +324,66 @@ describe('speed layer with a PostgreSQL connection that stops answering', () => 
       DATABASE_URL: url.toString(),
       DATABASE_QUERY_TIMEOUT_MS: '2000',
     });
-    clients = await openPipelineClients(config);
+    ({ clients, connection, client, close: closeClients } = await openTestClients(config));
     schema = await createSpeedSchema(clients.pool);
-    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   });
 
   after(async () => {
     proxy.thaw();
     await deleteTestTopics(clients.kafkaAdmin, config.KAFKA_TOPIC_PREFIX);
     await dropSchema(clients.pool, schema);
-    await clients.close();
-    await connection.close();
+    await closeClients();
     await proxy.close();
   });
 
   test('a micro-batch whose connection hangs fails in time and is retried; nothing lost or doubled', async () => {
-    const temporal = await connectTemporal(config);
     const worker = await createPipelineWorker(config, clients, connection, taskQueue);
     const i = streamInputFor(config.KAFKA_TOPIC_PREFIX, schema, 'pin', {
       maxRecordsPerPartition: 100,
       maxBatchesPerRun: 500,
       retryBackoffMs: { initial: 500, max: 2_000 },
     });
-    try {
-      await worker.runUntil(async () => {
-        const handle = await temporal.client.workflow.start(stream, {
-          workflowId: i.stream,
-          taskQueue,
-          args: [i],
-        });
-        const first = pins.slice(0, 100);
-        await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', first);
-        await waitFor('the first records', async () =>
-          (await handle.query(statusQuery)).totals.read >= first.length ? true : undefined,
-        );
-        proxy.freeze();
-        const rest = pins.slice(100, 300);
-        await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', rest);
-        const failing = await waitFor(
-          'a micro-batch failing on the hung connection',
-          async () => {
-            const s = await handle.query(statusQuery);
-            return s.retrying ? s : undefined;
-          },
-          60_000,
-        );
-        assert.equal(failing.retrying?.lastFailure.type, 'PostgresUnavailable');
-        proxy.thaw();
-        const status = await waitFor(
-          'the stream to catch up',
-          async () => {
-            const s = await handle.query(statusQuery);
-            return s.totals.read === first.length + rest.length && s.lag === 0 && !s.retrying ? s : undefined;
-          },
-          60_000,
-        );
-        assert.equal(status.totals.cleaned, first.length + rest.length);
-        const { rows } = await clients.pool.query<{ applied: number }>(
-          `SELECT sum(records_applied)::int AS applied FROM ${pg.escapeIdentifier(schema)}.stream_offsets WHERE stream = $1`,
-          [i.stream],
-        );
-        assert.equal(rows[0]?.applied, first.length + rest.length, 'each record applied once');
-        await handle.signal(stopSignal);
-        await handle.result();
+    await worker.runUntil(async () => {
+      const handle = await client.workflow.start(stream, {
+        workflowId: i.stream,
+        taskQueue,
+        args: [i],
       });
-    } finally {
-      await temporal.connection.close();
-    }
+      const first = pins.slice(0, 100);
+      await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', first);
+      await waitFor('the first records', async () =>
+        (await handle.query(statusQuery)).totals.read >= first.length ? true : undefined,
+      );
+      proxy.freeze();
+      const rest = pins.slice(100, 300);
+      await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', rest);
+      const failing = await waitFor(
+        'a micro-batch failing on the hung connection',
+        async () => {
+          const s = await handle.query(statusQuery);
+          return s.retrying ? s : undefined;
+        },
+        60_000,
+      );
+      assert.equal(failing.retrying?.lastFailure.type, 'PostgresUnavailable');
+      proxy.thaw();
+      const status = await waitFor(
+        'the stream to catch up',
+        async () => {
+          const s = await handle.query(statusQuery);
+          return s.totals.read === first.length + rest.length && s.lag === 0 && !s.retrying ? s : undefined;
+        },
+        60_000,
+      );
+      assert.equal(status.totals.cleaned, first.length + rest.length);
+      const { rows } = await clients.pool.query<{ applied: number }>(
+        `SELECT sum(records_applied)::int AS applied FROM ${pg.escapeIdentifier(schema)}.stream_offsets WHERE stream = $1`,
+        [i.stream],
+      );
+      assert.equal(rows[0]?.applied, first.length + rest.length, 'each record applied once');
+      await handle.signal(stopSignal);
+      await handle.result();
+    });
   });
 });
 
@@ -448,6 +406,8 @@ describe('speed layer when the broker is killed (kill -9) and restarted', () => 
   let config: Config;
   let clients: PipelineClients;
   let connection: NativeConnection;
+  let client: Client;
+  let closeClients: () => Promise<void>;
   let schema: string;
   const taskQueue = freshName('test-stream-broker-kill');
 
@@ -463,20 +423,17 @@ describe('speed layer when the broker is killed (kill -9) and restarted', () => 
     await admin.connect();
     await ensureTopics(admin, allTopics(config.KAFKA_TOPIC_PREFIX), { partitions: 3, replicationFactor: 1 });
     await admin.disconnect();
-    clients = await openPipelineClients(config);
+    ({ clients, connection, client, close: closeClients } = await openTestClients(config));
     schema = await createSpeedSchema(clients.pool);
-    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   });
 
   after(async () => {
     await dropSchema(clients.pool, schema);
-    await clients.close();
-    await connection.close();
+    await closeClients();
     await broker.destroy();
   });
 
   test('the reader fetches again after its consumer restarted: the stream catches up, nothing doubled', async () => {
-    const temporal = await connectTemporal(config);
     const worker = await createPipelineWorker(config, clients, connection, taskQueue);
     const i = streamInputFor(config.KAFKA_TOPIC_PREFIX, schema, 'pin', {
       maxRecordsPerPartition: 100,
@@ -485,46 +442,42 @@ describe('speed layer when the broker is killed (kill -9) and restarted', () => 
     });
     const deps = { pool: clients.pool, admin: async () => clients.kafkaAdmin, schema };
     const lag = async () => (await liveLag(deps, i)).reduce((n, p) => n + p.lag, 0);
-    try {
-      await worker.runUntil(async () => {
-        const handle = await temporal.client.workflow.start(stream, {
-          workflowId: i.stream,
-          taskQueue,
-          args: [i],
-        });
-        await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', pins.slice(0, 100));
-        await waitFor('the first records', async () =>
-          (await handle.query(statusQuery)).totals.read >= 100 ? true : undefined,
-        );
-        await broker.kill();
-        await new Promise((r) => setTimeout(r, 3_000));
-        await broker.start();
-        // Long enough for the reader's consumer to give up and restart with positions of its own.
-        await new Promise((r) => setTimeout(r, 12_000));
-        await waitFor(
-          'the producer to reconnect',
-          () =>
-            sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', pins.slice(100, 200)).then(
-              () => true,
-              () => undefined,
-            ),
-          60_000,
-        );
-        const status = await waitFor(
-          'the stream to catch up after the restart',
-          async () => {
-            const s = await handle.query(statusQuery);
-            return s.totals.read >= 200 && (await lag()) === 0 ? s : undefined;
-          },
-          60_000,
-        );
-        assert.equal(status.totals.read, 200, 'each record applied once');
-        await handle.signal(stopSignal);
-        await handle.result();
+    await worker.runUntil(async () => {
+      const handle = await client.workflow.start(stream, {
+        workflowId: i.stream,
+        taskQueue,
+        args: [i],
       });
-    } finally {
-      await temporal.connection.close();
-    }
+      await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', pins.slice(0, 100));
+      await waitFor('the first records', async () =>
+        (await handle.query(statusQuery)).totals.read >= 100 ? true : undefined,
+      );
+      await broker.kill();
+      await new Promise((r) => setTimeout(r, 3_000));
+      await broker.start();
+      // Long enough for the reader's consumer to give up and restart with positions of its own.
+      await new Promise((r) => setTimeout(r, 12_000));
+      await waitFor(
+        'the producer to reconnect',
+        () =>
+          sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'pin', pins.slice(100, 200)).then(
+            () => true,
+            () => undefined,
+          ),
+        60_000,
+      );
+      const status = await waitFor(
+        'the stream to catch up after the restart',
+        async () => {
+          const s = await handle.query(statusQuery);
+          return s.totals.read >= 200 && (await lag()) === 0 ? s : undefined;
+        },
+        60_000,
+      );
+      assert.equal(status.totals.read, 200, 'each record applied once');
+      await handle.signal(stopSignal);
+      await handle.result();
+    });
   });
 });
 

@@ -2,21 +2,21 @@
 // (visible on the workflow), and once it returns nothing is lost or duplicated. Uses a private
 // PostgreSQL server so the shared one is never stopped.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, Runtime, type NativeConnection } from '@temporalio/worker';
 import { statusQuery, stopSignal } from '../../domain/stream-wire.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
-import { createKafka } from '../../infra/kafka.ts';
 import { migrate } from '../../infra/migrate.ts';
-import { connectTemporal } from '../../infra/temporal.ts';
-import { openPipelineClients, type PipelineClients } from '../../workers/clients.ts';
+import type { PipelineClients } from '../../workers/clients.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { stream } from '../../workflows/stream.ts';
+import { openTestClients } from '../support/clients.ts';
 import { freshName } from '../support/names.ts';
 import { streamInputFor } from '../support/stream-input.ts';
 import { PostgresServer } from '../support/postgres-server.ts';
-import { createTestTopics, deleteTestTopics, sendRaw } from '../support/stream-fixture.ts';
+import { readSampleRecords } from '../support/records.ts';
+import { deleteTestTopics, freshTestTopics, sendRaw } from '../support/stream-fixture.ts';
 import { waitFor } from '../support/wait.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -24,37 +24,34 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 let server: PostgresServer;
 let config: Config;
 let clients: PipelineClients;
+let connection: NativeConnection;
+let client: Client;
+let closeClients: () => Promise<void>;
 
-const template = JSON.parse(
-  readFileSync(new URL('../fixtures/real-sample/user.jsonl', import.meta.url), 'utf8').split('\n')[0]!,
-) as Record<string, unknown>;
+const template = readSampleRecords('user')[0]!;
 const users = (from: number, n: number) =>
   Array.from({ length: n }, (_, i) => ({ ...template, ind: from + i }));
 
 before(async () => {
   server = await PostgresServer.create();
-  const admin = createKafka(loadConfig({})).admin();
-  await admin.connect();
-  const prefix = await createTestTopics(admin).finally(() => admin.disconnect());
+  const prefix = await freshTestTopics();
   config = loadConfig({
     LOG_LEVEL: 'warn',
     DATABASE_URL: server.url,
     KAFKA_TOPIC_PREFIX: prefix,
     PIPELINE_TASK_QUEUE: freshName('test-pg-outage'),
   });
-  clients = await openPipelineClients(config);
+  ({ clients, connection, client, close: closeClients } = await openTestClients(config));
   await migrate(clients.pool);
 });
 
 after(async () => {
   await deleteTestTopics(clients.kafkaAdmin, config.KAFKA_TOPIC_PREFIX);
-  await clients.close();
+  await closeClients();
   await server.destroy();
 });
 
 test('the stream retries while PostgreSQL is down and catches up exactly once', async () => {
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = await connectTemporal(config);
   const worker = await createPipelineWorker(config, clients, connection, config.PIPELINE_TASK_QUEUE);
   const input = streamInputFor(config.KAFKA_TOPIC_PREFIX, 'speed', 'user', {
     stream: freshName('stream-pg-outage'),
@@ -63,7 +60,7 @@ test('the stream retries while PostgreSQL is down and catches up exactly once', 
     maxBatchesPerRun: 500,
   });
   await worker.runUntil(async () => {
-    const handle = await temporal.client.workflow.start(stream, {
+    const handle = await client.workflow.start(stream, {
       workflowId: input.stream,
       taskQueue: config.PIPELINE_TASK_QUEUE,
       args: [input],
@@ -126,6 +123,4 @@ test('the stream retries while PostgreSQL is down and catches up exactly once', 
     await handle.signal(stopSignal);
     await handle.result();
   });
-  await connection.close();
-  await temporal.connection.close();
 });

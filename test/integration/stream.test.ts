@@ -1,11 +1,10 @@
 // The speed layer end to end on the real stack: Kafka → stream workflow (real worker) → PostgreSQL.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pg from 'pg';
-import { cleanRecord } from '../../domain/clean.ts';
+import { cleanRecord } from '../../domain/entities.ts';
 import {
   pauseSignal,
   resumeSignal,
@@ -14,73 +13,38 @@ import {
   type StreamStatus,
 } from '../../domain/stream-wire.ts';
 import { deadLetterTopic, type Entity } from '../../domain/wire.ts';
-import { loadConfig, type Config } from '../../infra/config.ts';
-import { createKafka } from '../../infra/kafka.ts';
-import { connectTemporal } from '../../infra/temporal.ts';
-import { openPipelineClients, type PipelineClients } from '../../workers/clients.ts';
-import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
+import type { Config } from '../../infra/config.ts';
+import type { PipelineClients } from '../../workers/clients.ts';
 import { stream, type StreamInput } from '../../workflows/stream.ts';
 import { freshName } from '../support/names.ts';
+import { readSampleRecords } from '../support/records.ts';
 import { streamInputFor } from '../support/stream-input.ts';
-import {
-  createSpeedSchema,
-  createTestTopics,
-  deleteTestTopics,
-  dropSchema,
-  sendRaw,
-} from '../support/stream-fixture.ts';
+import { sendRaw, startSpeedTestbed, type SpeedTestbed } from '../support/stream-fixture.ts';
 import { waitFor } from '../support/wait.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
-const sample = (entity: Entity): Record<string, unknown>[] =>
-  readFileSync(new URL(`../fixtures/real-sample/${entity}.jsonl`, import.meta.url), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-
 const INVALID = [
   'not json at all',
   JSON.stringify({ index: 'x' }),
-  JSON.stringify({ ...sample('pin')[0], follower_count: 'lots' }),
-  JSON.stringify({ ...sample('pin')[1], surprise: true }),
+  JSON.stringify({ ...readSampleRecords('pin')[0], follower_count: 'lots' }),
+  JSON.stringify({ ...readSampleRecords('pin')[1], surprise: true }),
 ];
 
 describe('speed layer stream', () => {
+  let speed: SpeedTestbed;
   let config: Config;
   let clients: PipelineClients;
-  let connection: NativeConnection;
   let client: Client;
-  let closeClient: () => Promise<void>;
-  let worker: Worker;
-  let running: Promise<void>;
   let schema: string;
   const taskQueue = freshName('test-stream');
 
   before(async () => {
-    const admin = createKafka(loadConfig({})).admin();
-    await admin.connect();
-    const prefix = await createTestTopics(admin).finally(() => admin.disconnect());
-    config = loadConfig({ LOG_LEVEL: 'warn', KAFKA_TOPIC_PREFIX: prefix, PIPELINE_TASK_QUEUE: taskQueue });
-    clients = await openPipelineClients(config);
-    schema = await createSpeedSchema(clients.pool);
-    connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-    const temporal = await connectTemporal(config);
-    client = temporal.client;
-    closeClient = () => temporal.connection.close();
-    worker = await createPipelineWorker(config, clients, connection, taskQueue);
-    running = worker.run();
+    speed = await startSpeedTestbed(taskQueue);
+    ({ config, clients, client, schema } = speed);
   });
 
-  after(async () => {
-    worker.shutdown();
-    await running;
-    await deleteTestTopics(clients.kafkaAdmin, config.KAFKA_TOPIC_PREFIX);
-    await dropSchema(clients.pool, schema);
-    await clients.close();
-    await connection.close();
-    await closeClient();
-  });
+  after(() => speed.close());
 
   const input = (entity: Entity, overrides: Partial<StreamInput> = {}): StreamInput =>
     streamInputFor(config.KAFKA_TOPIC_PREFIX, schema, entity, { maxBatchesPerRun: 100, ...overrides });
@@ -109,7 +73,7 @@ describe('speed layer stream', () => {
   }
 
   test('valid records land exactly once, cleaned; invalid ones are dead-lettered; across continue-as-new', async () => {
-    const pins = sample('pin').slice(0, 300);
+    const pins = readSampleRecords('pin').slice(0, 300);
     // The same posts again, changed: the latest event of each ind must win.
     const again: Record<string, unknown>[] = pins
       .slice(0, 60)
@@ -168,7 +132,7 @@ describe('speed layer stream', () => {
   });
 
   test('pause holds the offsets, resume goes on, stop ends the workflow', async () => {
-    const users = sample('user');
+    const users = readSampleRecords('user');
     await sendRaw(clients.producer, config.KAFKA_TOPIC_PREFIX, 'user', users.slice(0, 100));
     const i = input('user');
     const handle = await start(i);

@@ -5,12 +5,11 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import { deleteKeys, getObject, listKeys, type Bucket } from '../../activities/batch/s3-objects.ts';
 import { forEachGzipLine } from '../../activities/batch/gzip-jsonl.ts';
-import { closeBatchThreads } from '../../activities/batch/threads.ts';
 import { batchWorkflowId, workerTaskQueue } from '../../domain/batch-keys.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
 import { allTopics, entityTopic, SEARCH_ATTRIBUTES } from '../../domain/wire.ts';
@@ -20,14 +19,12 @@ import { createKafka } from '../../infra/kafka.ts';
 import { migrate } from '../../infra/migrate.ts';
 import { ensureBucket, ensureTopics } from '../../infra/provision.ts';
 import { createS3 } from '../../infra/s3.ts';
-import { connectTemporal } from '../../infra/temporal.ts';
 import { createBatchLocalWorker } from '../../workers/batch-local-worker.ts';
 import type { PipelineClients } from '../../workers/clients.ts';
-import { StreamReader } from '../../activities/stream-reader.ts';
-import { createPool } from '../../infra/db.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { batchDay } from '../../workflows/batch-day.ts';
 import type { FixtureMessage } from './batch-fixtures.ts';
+import { openTestClients } from './clients.ts';
 import { freshName } from './names.ts';
 
 const q = pg.escapeIdentifier;
@@ -75,9 +72,9 @@ export async function createBatchHarness(overrides: NodeJS.ProcessEnv = {}): Pro
   };
   const config = loadConfig(env);
   await provision(config);
-  const clients = await openBatchClients(config);
-  const { client, connection: clientConnection } = await connectTemporal(config);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // The speed layer's reader is never started: it would read this harness's topics too.
+  const opened = await openTestClients(config, { streamReader: false });
+  const { clients, client, connection } = opened;
   const bucket: Bucket = { s3: clients.s3, name: config.S3_BUCKET };
   let workers: { worker: Worker; running: Promise<void> }[] = [];
 
@@ -117,33 +114,11 @@ export async function createBatchHarness(overrides: NodeJS.ProcessEnv = {}): Pro
     async close() {
       if (workers.length > 0) await harness.stopWorkers();
       await cleanUp(clients, config).catch(() => undefined);
-      await clientConnection.close();
-      await connection.close();
-      await clients.close();
+      await opened.close();
       await rm(workDir, { recursive: true, force: true });
     },
   };
   return harness;
-}
-
-/**
- * The worker's clients, except that the speed layer's reader is never started: in a worker process it
- * reads the real topics, here it would read this harness's topics and compete with the batch layer.
- */
-export async function openBatchClients(config: Config): Promise<PipelineClients> {
-  const pool = createPool(config);
-  const kafka = createKafka(config);
-  const kafkaAdmin = kafka.admin();
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  const streamReader = new StreamReader(kafka, [], config.KAFKA_CLIENT_ID);
-  const s3 = createS3(config);
-  await Promise.all([kafkaAdmin.connect(), producer.connect()]);
-  const close = async () => {
-    await Promise.allSettled([producer.disconnect(), kafkaAdmin.disconnect()]);
-    s3.destroy();
-    await Promise.all([pool.end(), closeBatchThreads()]);
-  };
-  return { pool, kafka, kafkaAdmin, producer, streamReader, s3, close };
 }
 
 async function provision(config: Config): Promise<void> {

@@ -3,11 +3,11 @@
 // BATCH_TEST_CLEAN_DELAY_MS, so that a test can kill the process in the middle of the clean.
 // Prints "ready" once it polls. Usage: batch-worker-process.ts <shared queue> <local queue>
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createBatchLocalActivities } from '../../activities/batch/index.ts';
 import { loadConfig } from '../../infra/config.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
-import { openBatchClients } from './batch-harness.ts';
+import { openTestClients } from './clients.ts';
 
 async function main(): Promise<void> {
   const [sharedQueue, localQueue] = process.argv.slice(2);
@@ -16,8 +16,8 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const delayMs = Number(process.env.BATCH_TEST_CLEAN_DELAY_MS ?? 0);
   const config = loadConfig(process.env);
-  const clients = await openBatchClients(config);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const opened = await openTestClients(config, { streamReader: false });
+  const { clients, connection } = opened;
   const shared = await createPipelineWorker(config, clients, connection, sharedQueue, localQueue);
   const local = await Worker.create({
     connection,
@@ -44,8 +44,7 @@ async function main(): Promise<void> {
   console.log('ready');
   // SIGTERM shuts the workers down (the SDK's runtime handles it); then the clients close too.
   await running;
-  await clients.close();
-  await connection.close();
+  await opened.close();
 }
 
 main().catch((err: unknown) => {

@@ -5,7 +5,7 @@ import { runEmulator, type RunOptions } from '../../emulator/run.ts';
 import type { SourceReader } from '../../emulator/source-db.ts';
 import type { SourceRecord } from '../../emulator/source-records.ts';
 import type { Summary } from '../../emulator/stats.ts';
-import { rawInd } from '../../domain/raw-records.ts';
+import { ENTITY } from '../../domain/entities.ts';
 import type { Entity } from '../../domain/wire.ts';
 
 export interface SentRecord {
@@ -31,7 +31,7 @@ export async function emulate(
     source: deps.source,
     post: async (entity, record) => {
       const result = await post(entity, record);
-      sent.push({ entity, ind: rawInd(entity, record), record, result });
+      sent.push({ entity, ind: ENTITY[entity].keyOf(record), record, result });
       return result;
     },
   });

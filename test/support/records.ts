@@ -12,13 +12,20 @@ export interface SampleRows {
   user: RawUser[];
 }
 
+/** The real sample's records of one entity, one raw record a line of `<entity>.jsonl`, in file order. */
+export function readSampleRecords<T = Record<string, unknown>>(entity: Entity): T[] {
+  return readFileSync(join(FIXTURES, `${entity}.jsonl`), 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
+}
+
 export function readSample(): SampleRows {
-  const read = <T>(entity: Entity): T[] =>
-    readFileSync(join(FIXTURES, `${entity}.jsonl`), 'utf8')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as T);
-  return { pin: read<RawPin>('pin'), geo: read<RawGeo>('geo'), user: read<RawUser>('user') };
+  return {
+    pin: readSampleRecords<RawPin>('pin'),
+    geo: readSampleRecords<RawGeo>('geo'),
+    user: readSampleRecords<RawUser>('user'),
+  };
 }
 
 export function pin(overrides: Partial<Record<keyof RawPin, unknown>> = {}): Record<string, unknown> {

@@ -2,7 +2,8 @@
 // cleaning implementation (domain/clean.ts) and the batch views' semantics as shared/data/README.md
 // states them — not with their SQL — so that a test can hold the merged answers against them.
 // Rows come sorted by code point on every column: compare answers through `canonical`.
-import { cleanRecord, type CleanGeo, type CleanPin, type CleanUser } from '../../domain/clean.ts';
+import type { CleanGeo, CleanPin, CleanUser } from '../../domain/cleaned-records.ts';
+import { cleanRecord } from '../../domain/entities.ts';
 import type { Entity } from '../../domain/wire.ts';
 
 export interface RawSent {

@@ -4,7 +4,7 @@
 // the ingest API serving the analytics endpoints over all of it.
 import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createIngestService, type IngestService } from '../../api/service.ts';
 import { workerTaskQueue } from '../../domain/batch-keys.ts';
@@ -13,11 +13,11 @@ import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createPool } from '../../infra/db.ts';
 import { createBatchLocalWorker } from '../../workers/batch-local-worker.ts';
-import { openPipelineClients, type PipelineClients } from '../../workers/clients.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { startStream, streamInput } from '../../workers/streams.ts';
 import type { stream } from '../../workflows/stream.ts';
 import { createBatchHarness, type BatchHarness } from './batch-harness.ts';
+import { openTestClients } from './clients.ts';
 import { freshName } from './names.ts';
 import { createSpeedSchema, dropSchema } from './stream-fixture.ts';
 import { waitFor } from './wait.ts';
@@ -63,10 +63,9 @@ export async function createServingPipeline(): Promise<ServingPipeline> {
     const { config } = harness;
 
     // The harness's own clients never read the topics; a worker running the streams needs a reader.
-    const clients: PipelineClients = await openPipelineClients(config);
-    cleanUps.push(() => clients.close());
-    const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-    cleanUps.push(() => connection.close());
+    const opened = await openTestClients(config);
+    cleanUps.push(() => opened.close());
+    const { clients, connection } = opened;
     const localQueue = workerTaskQueue(config.PIPELINE_TASK_QUEUE, freshName('local'));
     const workers: Worker[] = [
       await createPipelineWorker(config, clients, connection, config.PIPELINE_TASK_QUEUE, localQueue),

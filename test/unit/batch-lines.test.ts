@@ -12,7 +12,7 @@ import {
 import { isoTime, readCleanedLine } from '../../activities/batch/cleaned-lines.ts';
 import { mergeRuns, SortedRuns } from '../../activities/batch/sorted-runs.ts';
 import { splitRawLine, writeRawLine, type LineSink } from '../../activities/batch/raw-lines.ts';
-import { cleanRecord } from '../../domain/clean.ts';
+import { cleanRecord } from '../../domain/entities.ts';
 
 /** A sink that keeps each line as the text the gzip writer would store. */
 function lines(): LineSink & { out: string[] } {

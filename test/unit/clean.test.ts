@@ -1,31 +1,17 @@
 // node:test registers tests synchronously and awaits their promises itself.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import {
-  CLEAN_COLUMNS,
-  CLEAN_SCHEMAS,
-  cleanGeo,
-  cleanPin,
-  cleanRecord,
-  cleanUser,
-  type CleanPin,
-  type CleanResult,
-} from '../../domain/clean.ts';
-import { ENTITIES, type Entity } from '../../domain/wire.ts';
+import { cleanGeo, cleanPin, cleanUser, type CleanResult } from '../../domain/clean.ts';
+import type { CleanPin } from '../../domain/cleaned-records.ts';
+import { cleanRecord, ENTITY } from '../../domain/entities.ts';
+import { byEntity, ENTITIES, type Entity } from '../../domain/wire.ts';
+import { readSampleRecords } from '../support/records.ts';
 
-/** The real posts of shared/data/real-sample, one raw record a line. */
-const REAL_SAMPLE = new URL('../fixtures/real-sample/', import.meta.url);
+const CLEAN_COLUMNS = byEntity((e) => ENTITY[e].columns.map((c) => c.name));
 
-function loadSample(entity: Entity): Record<string, unknown>[] {
-  return readFileSync(new URL(`${entity}.jsonl`, REAL_SAMPLE), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
+/** A row of the real posts (shared/data/real-sample), by its `ind`. */
 function sampleRow(entity: Entity, ind: number): Record<string, unknown> {
-  const row = loadSample(entity).find((r) => (entity === 'pin' ? r.index : r.ind) === ind);
+  const row = readSampleRecords(entity).find((r) => (entity === 'pin' ? r.index : r.ind) === ind);
   assert.ok(row, `${entity} ${ind} is in the real sample`);
   return row;
 }
@@ -61,174 +47,72 @@ const RAW_PIN = {
   category: 'art',
 };
 
+/** RAW_PIN cleaned: each case below changes only what its raw record changes. */
+const CLEAN_PIN: CleanPin = {
+  ind: 7,
+  unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
+  title: 'Watercolor Snowflakes',
+  description: 'Salt and watercolor on paper.',
+  follower_count: 12000,
+  poster_name: 'Art Lab',
+  tag_list: 'Watercolor,Snowflakes,Winter Art',
+  is_image_or_video: 'image',
+  image_src: 'https://i.pinimg.com/originals/aa/bb/cc/aabbcc.jpg',
+  save_location: '/data/art',
+  category: 'art',
+};
+
 const FOLLOWER_REASON = 'follower_count: expected digits with an optional k/M suffix, or "User Info Error"';
 
 describe('cleanPin: every dirty pattern of the README', () => {
   test('a clean row keeps its values; the save_location prefix goes, index becomes ind', () => {
-    assertPin(RAW_PIN, {
-      ind: 7,
-      unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
-      title: 'Watercolor Snowflakes',
-      description: 'Salt and watercolor on paper.',
-      follower_count: 12000,
-      poster_name: 'Art Lab',
-      tag_list: 'Watercolor,Snowflakes,Winter Art',
-      is_image_or_video: 'image',
-      image_src: 'https://i.pinimg.com/originals/aa/bb/cc/aabbcc.jpg',
-      save_location: '/data/art',
-      category: 'art',
-    });
+    assertPin(RAW_PIN, CLEAN_PIN);
   });
 
   test('title "No Title Data Available" → null', () => {
-    assertPin(
-      { ...RAW_PIN, title: 'No Title Data Available' },
-      {
-        ind: 7,
-        unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
-        title: null,
-        description: 'Salt and watercolor on paper.',
-        follower_count: 12000,
-        poster_name: 'Art Lab',
-        tag_list: 'Watercolor,Snowflakes,Winter Art',
-        is_image_or_video: 'image',
-        image_src: 'https://i.pinimg.com/originals/aa/bb/cc/aabbcc.jpg',
-        save_location: '/data/art',
-        category: 'art',
-      },
-    );
+    assertPin({ ...RAW_PIN, title: 'No Title Data Available' }, { ...CLEAN_PIN, title: null });
   });
 
   test('title "" → null', () => {
-    assertPin(
-      { ...RAW_PIN, title: '' },
-      {
-        ind: 7,
-        unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
-        title: null,
-        description: 'Salt and watercolor on paper.',
-        follower_count: 12000,
-        poster_name: 'Art Lab',
-        tag_list: 'Watercolor,Snowflakes,Winter Art',
-        is_image_or_video: 'image',
-        image_src: 'https://i.pinimg.com/originals/aa/bb/cc/aabbcc.jpg',
-        save_location: '/data/art',
-        category: 'art',
-      },
-    );
+    assertPin({ ...RAW_PIN, title: '' }, { ...CLEAN_PIN, title: null });
   });
 
   test('description "No description available Story format" → null', () => {
     assertPin(
       { ...RAW_PIN, description: 'No description available Story format' },
-      {
-        ind: 7,
-        unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
-        title: 'Watercolor Snowflakes',
-        description: null,
-        follower_count: 12000,
-        poster_name: 'Art Lab',
-        tag_list: 'Watercolor,Snowflakes,Winter Art',
-        is_image_or_video: 'image',
-        image_src: 'https://i.pinimg.com/originals/aa/bb/cc/aabbcc.jpg',
-        save_location: '/data/art',
-        category: 'art',
-      },
+      { ...CLEAN_PIN, description: null },
     );
   });
 
   test('description "No description available" → null', () => {
-    assertPin(
-      { ...RAW_PIN, description: 'No description available' },
-      {
-        ind: 7,
-        unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
-        title: 'Watercolor Snowflakes',
-        description: null,
-        follower_count: 12000,
-        poster_name: 'Art Lab',
-        tag_list: 'Watercolor,Snowflakes,Winter Art',
-        is_image_or_video: 'image',
-        image_src: 'https://i.pinimg.com/originals/aa/bb/cc/aabbcc.jpg',
-        save_location: '/data/art',
-        category: 'art',
-      },
-    );
+    assertPin({ ...RAW_PIN, description: 'No description available' }, { ...CLEAN_PIN, description: null });
   });
 
   test('poster_name and follower_count "User Info Error" → null', () => {
     assertPin(
       { ...RAW_PIN, poster_name: 'User Info Error', follower_count: 'User Info Error' },
-      {
-        ind: 7,
-        unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
-        title: 'Watercolor Snowflakes',
-        description: 'Salt and watercolor on paper.',
-        follower_count: null,
-        poster_name: null,
-        tag_list: 'Watercolor,Snowflakes,Winter Art',
-        is_image_or_video: 'image',
-        image_src: 'https://i.pinimg.com/originals/aa/bb/cc/aabbcc.jpg',
-        save_location: '/data/art',
-        category: 'art',
-      },
+      { ...CLEAN_PIN, follower_count: null, poster_name: null },
     );
   });
 
   test('tag_list "N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e" → null', () => {
     assertPin(
       { ...RAW_PIN, tag_list: 'N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e' },
-      {
-        ind: 7,
-        unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
-        title: 'Watercolor Snowflakes',
-        description: 'Salt and watercolor on paper.',
-        follower_count: 12000,
-        poster_name: 'Art Lab',
-        tag_list: null,
-        is_image_or_video: 'image',
-        image_src: 'https://i.pinimg.com/originals/aa/bb/cc/aabbcc.jpg',
-        save_location: '/data/art',
-        category: 'art',
-      },
+      { ...CLEAN_PIN, tag_list: null },
     );
   });
 
   test('image_src "Image src error." → null, and downloaded is dropped', () => {
     assertPin(
       { ...RAW_PIN, image_src: 'Image src error.', downloaded: 0 },
-      {
-        ind: 7,
-        unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
-        title: 'Watercolor Snowflakes',
-        description: 'Salt and watercolor on paper.',
-        follower_count: 12000,
-        poster_name: 'Art Lab',
-        tag_list: 'Watercolor,Snowflakes,Winter Art',
-        is_image_or_video: 'image',
-        image_src: null,
-        save_location: '/data/art',
-        category: 'art',
-      },
+      { ...CLEAN_PIN, image_src: null },
     );
   });
 
   test('the empty string in every optional text column → null', () => {
     assertPin(
       { ...RAW_PIN, title: '', description: '', poster_name: '', tag_list: '', image_src: '' },
-      {
-        ind: 7,
-        unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
-        title: null,
-        description: null,
-        follower_count: 12000,
-        poster_name: null,
-        tag_list: null,
-        is_image_or_video: 'image',
-        image_src: null,
-        save_location: '/data/art',
-        category: 'art',
-      },
+      { ...CLEAN_PIN, title: null, description: null, poster_name: null, tag_list: null, image_src: null },
     );
   });
 
@@ -243,17 +127,12 @@ describe('cleanPin: every dirty pattern of the README', () => {
         image_src: 'N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e',
       },
       {
-        ind: 7,
-        unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
+        ...CLEAN_PIN,
         title: 'User Info Error',
         description: 'No Title Data Available',
-        follower_count: 12000,
         poster_name: 'Image src error.',
         tag_list: 'No description available',
-        is_image_or_video: 'image',
         image_src: 'N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e',
-        save_location: '/data/art',
-        category: 'art',
       },
     );
   });
@@ -267,38 +146,15 @@ describe('cleanPin: every dirty pattern of the README', () => {
         is_image_or_video: 'multi-video(story page format)',
       },
       {
-        ind: 7,
-        unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
-        title: 'Watercolor Snowflakes',
+        ...CLEAN_PIN,
         description: 'Salt and watercolor on paper, step by step, for kids and grown-ups alike…\u00a0',
-        follower_count: 12000,
-        poster_name: 'Art Lab',
-        tag_list: 'Watercolor,Snowflakes,Winter Art',
         is_image_or_video: 'multi-video(story page format)',
-        image_src: 'https://i.pinimg.com/originals/aa/bb/cc/aabbcc.jpg',
-        save_location: '/data/art',
-        category: 'art',
       },
     );
   });
 
   test('a save_location without the prefix is kept as it is, never nulled', () => {
-    assertPin(
-      { ...RAW_PIN, save_location: '/data/art' },
-      {
-        ind: 7,
-        unique_id: '0c4e3e2a-8f6b-4d1e-9a57-3b2f1d0e9c88',
-        title: 'Watercolor Snowflakes',
-        description: 'Salt and watercolor on paper.',
-        follower_count: 12000,
-        poster_name: 'Art Lab',
-        tag_list: 'Watercolor,Snowflakes,Winter Art',
-        is_image_or_video: 'image',
-        image_src: 'https://i.pinimg.com/originals/aa/bb/cc/aabbcc.jpg',
-        save_location: '/data/art',
-        category: 'art',
-      },
-    );
+    assertPin({ ...RAW_PIN, save_location: '/data/art' }, CLEAN_PIN);
     assert.equal(
       cleaned(cleanPin({ ...RAW_PIN, save_location: 'local save in /x' })).save_location,
       'local save in /x',
@@ -636,8 +492,25 @@ describe('cleanRecord and the column lists', () => {
       user: ['ind', 'user_name', 'age', 'date_joined'],
     });
     for (const entity of ENTITIES) {
-      assert.deepStrictEqual(Object.keys(CLEAN_SCHEMAS[entity].shape), CLEAN_COLUMNS[entity]);
+      assert.deepStrictEqual(Object.keys(ENTITY[entity].cleaned.shape), CLEAN_COLUMNS[entity]);
     }
+  });
+
+  test("the registry: each entity's table columns are its cleaned columns then the event position", () => {
+    for (const entity of ENTITIES) {
+      const { tableColumns, columns, raw, key, source } = ENTITY[entity];
+      assert.deepStrictEqual(
+        tableColumns.map((c) => c.name),
+        [...CLEAN_COLUMNS[entity], 'event_time', 'source_partition', 'source_offset'],
+      );
+      for (const c of columns)
+        assert.match(c.sqlType, /^(integer|bigint|text|double precision\[\]|timestamptz)$/);
+      // The source table holds every raw field, in the raw record's order; the key is one of them.
+      assert.deepStrictEqual(Object.keys(source.columns), Object.keys(raw.shape));
+      assert.ok(Object.keys(raw.shape).includes(key), `${entity}: key ${key}`);
+    }
+    assert.equal(ENTITY.pin.keyOf({ index: '7528' }), 7528);
+    assert.equal(ENTITY.geo.keyOf({ ind: 12 }), 12);
   });
 
   test('cleanRecord dispatches by entity', () => {
@@ -653,12 +526,12 @@ describe('cleanRecord and the column lists', () => {
 describe('the real sample', () => {
   for (const entity of ENTITIES) {
     test(`all 744 ${entity} rows clean, in column order, into valid cleaned records`, () => {
-      const rows = loadSample(entity);
+      const rows = readSampleRecords(entity);
       assert.equal(rows.length, 744);
       for (const row of rows) {
         const record = cleaned(cleanRecord(entity, row));
         assert.deepStrictEqual(Object.keys(record), CLEAN_COLUMNS[entity]);
-        assert.equal(CLEAN_SCHEMAS[entity].safeParse(record).success, true);
+        assert.equal(ENTITY[entity].cleaned.safeParse(record).success, true);
       }
     });
   }
@@ -673,7 +546,7 @@ describe('the real sample', () => {
       'N,o, ,T,a,g,s, ,A,v,a,i,l,a,b,l,e',
       'Image src error.',
     ]);
-    for (const row of loadSample('pin')) {
+    for (const row of readSampleRecords('pin')) {
       const record = cleaned(cleanPin(row));
       for (const value of Object.values(record)) assert.equal(placeholders.has(String(value)), false);
       assert.equal(record.save_location, `/data/${record.category}`);

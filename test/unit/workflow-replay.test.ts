@@ -8,7 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../workers/pipeline-worker.ts';
+import { WORKFLOWS_PATH } from '../../workers/workflows-path.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
