@@ -4,8 +4,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pinpipeCacheDir } from './cache-dir.ts';
 import { freePort, waitForPort } from './net.ts';
 
 export interface PrivateBroker {
@@ -22,8 +23,7 @@ export interface PrivateBroker {
 }
 
 export function kafkaLibs(env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env.PINPIPE_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'pinpipe');
-  return join(cache, 'kafka-3.9.1', 'libs');
+  return join(pinpipeCacheDir(env), 'kafka-3.9.1', 'libs');
 }
 
 function serverProperties(dir: string, port: number, controllerPort: number): string {

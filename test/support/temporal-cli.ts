@@ -2,16 +2,17 @@
 // for workflow tests: in memory, on a free port, with the pipeline's search attributes. Nothing is
 // downloaded (the SDK would otherwise fetch a CLI of its own).
 import { access, constants } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, type WorkflowBundle } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../../domain/wire.ts';
+import { WORKFLOWS_PATH } from '../../workers/workflows-path.ts';
+import { pinpipeCacheDir } from './cache-dir.ts';
 import { freePort } from './net.ts';
 
-/** stack/lib.sh's rule: `${PINPIPE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pinpipe}/bin/temporal`. */
+/** The CLI stack/install.sh installs: `<cache>/bin/temporal` (test/support/cache-dir.ts). */
 export function temporalCliPath(env: NodeJS.ProcessEnv = process.env): string {
-  const cache = env.PINPIPE_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pinpipe');
-  return join(cache, 'bin', 'temporal');
+  return join(pinpipeCacheDir(env), 'bin', 'temporal');
 }
 
 /** A dev server of its own (no UI, nothing on disk), stopped by the returned environment's `teardown()`. */
@@ -31,4 +32,16 @@ export async function startTestTemporal(): Promise<TestWorkflowEnvironment> {
       searchAttributes: Object.values(SEARCH_ATTRIBUTES),
     },
   });
+}
+
+/** What a workflow test file shares: a dev server and the workflows' bundle, made side by side. */
+export async function startWorkflowTestbed(): Promise<{
+  env: TestWorkflowEnvironment;
+  workflowBundle: WorkflowBundle;
+}> {
+  const [env, workflowBundle] = await Promise.all([
+    startTestTemporal(),
+    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') }),
+  ]);
+  return { env, workflowBundle };
 }

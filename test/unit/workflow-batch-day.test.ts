@@ -7,16 +7,15 @@ import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { BatchActivities, BatchLocalActivities } from '../../activities/batch/index.ts';
 import type { PartitionPlan } from '../../activities/batch/export.ts';
 import { batchWorkflowId, workerTaskQueue } from '../../domain/batch-keys.ts';
 import { FAILURES } from '../../domain/failures.ts';
 import { ENTITIES, SEARCH_ATTRIBUTES, type Entity } from '../../domain/wire.ts';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path.ts';
 import { batchDay } from '../../workflows/batch-day.ts';
 import { freshName } from '../support/names.ts';
-import { startTestTemporal } from '../support/temporal-cli.ts';
+import { startWorkflowTestbed } from '../support/temporal-cli.ts';
 import { waitFor } from '../support/wait.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -186,10 +185,7 @@ describe('BatchDay with mocked activities', () => {
   let workflowBundle: WorkflowBundle;
 
   before(async () => {
-    [env, workflowBundle] = await Promise.all([
-      startTestTemporal(),
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') }),
-    ]);
+    ({ env, workflowBundle } = await startWorkflowTestbed());
   });
 
   after(async () => {

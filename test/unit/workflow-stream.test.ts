@@ -8,7 +8,7 @@ import { Context } from '@temporalio/activity';
 import type { WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
 import type { MicroBatchResult, StreamActivities } from '../../activities/stream.ts';
 import { FAILURES } from '../../domain/failures.ts';
 import {
@@ -21,11 +21,10 @@ import {
   type StreamStatus,
 } from '../../domain/stream-wire.ts';
 import { SEARCH_ATTRIBUTES } from '../../domain/wire.ts';
-import { WORKFLOWS_PATH } from '../../workers/workflows-path.ts';
 import { stream, type StreamInput } from '../../workflows/stream.ts';
 import { freshName } from '../support/names.ts';
 import { streamInputFor } from '../support/stream-input.ts';
-import { startTestTemporal } from '../support/temporal-cli.ts';
+import { startWorkflowTestbed } from '../support/temporal-cli.ts';
 import { waitFor } from '../support/wait.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -86,10 +85,7 @@ describe('stream with a mocked micro-batch', () => {
   let workflowBundle: WorkflowBundle;
 
   before(async () => {
-    [env, workflowBundle] = await Promise.all([
-      startTestTemporal(),
-      bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('ERROR') }),
-    ]);
+    ({ env, workflowBundle } = await startWorkflowTestbed());
   });
 
   after(async () => {
