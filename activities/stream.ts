@@ -35,6 +35,7 @@ export interface MicroBatchInput {
   /** PostgreSQL schema holding the entity tables, stream_offsets and dead_letters. */
   schema: string;
   maxRecordsPerPartition: number;
+  /** How long one micro-batch waits for a first record before it counts as idle. */
   maxWaitMs: number;
 }
 

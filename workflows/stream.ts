@@ -10,7 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { MicroBatchResult, StreamActivities } from '../activities/stream.ts';
+import type { MicroBatchInput, MicroBatchResult, StreamActivities } from '../activities/stream.ts';
 import {
   pauseSignal,
   resumeSignal,
@@ -21,17 +21,10 @@ import {
   type StreamStatus,
 } from '../domain/stream-wire.ts';
 import { innermostMessage } from '../domain/failures.ts';
-import { SEARCH_ATTRIBUTES, type Entity } from '../domain/wire.ts';
+import { SEARCH_ATTRIBUTES } from '../domain/wire.ts';
 
-export interface StreamInput {
-  stream: string;
-  entity: Entity;
-  topic: string;
-  deadLetterTopic: string;
-  schema: string;
-  maxRecordsPerPartition: number;
-  /** How long one micro-batch waits for a first record before it counts as idle. */
-  maxWaitMs: number;
+/** What each micro-batch is given (activities/stream.ts), and how the stream paces them. */
+export interface StreamInput extends MicroBatchInput {
   /** Bounded back-off between idle micro-batches (Temporal timers). */
   idleBackoffMs: { initial: number; max: number };
   /** Continue as new after this many micro-batches, even if the server does not suggest it yet. */

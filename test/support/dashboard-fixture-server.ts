@@ -15,6 +15,7 @@ import type {
   TopPostersAnswer,
   UsersJoinedAnswer,
 } from '../../api/serving/contract.ts';
+import { CATEGORIES } from '../../emulator/sample-profile.ts';
 import { serve } from './http.ts';
 
 export interface DashboardData {
@@ -28,21 +29,7 @@ export interface DashboardData {
   status: PipelineStatus;
 }
 
-export const CATEGORIES = [
-  'art',
-  'beauty',
-  'christmas',
-  'diy-and-crafts',
-  'education',
-  'event-planning',
-  'finance',
-  'home-decor',
-  'mens-fashion',
-  'quotes',
-  'tattoos',
-  'travel',
-  'vehicles',
-];
+export { CATEGORIES };
 export const AGE_GROUPS = ['18-24', '25-35', '36-50', '+50'];
 const COUNTRIES: [country: string, poster: string][] = [
   ['Afghanistan', 'Tastemade'],
