@@ -3,6 +3,11 @@
 // never commits to Kafka, and seeks to the checkpoint PostgreSQL holds whenever its buffered
 // position differs. Any worker can then run any micro-batch of any stream.
 //
+// A worker fetches only what its micro-batches read: every partition starts paused, a read resumes
+// the partitions it asks for, and a partition no read asked for in RELEASE_MS is paused again and its
+// buffer dropped. With a stream's shards spread over workers (each shard's batches stay on the worker
+// that ran the last one, workflows/stream.ts), N workers fetch each record once, not N times.
+//
 // Offsets may have gaps (transaction markers, aborted transactions, compaction, deleted records): a
 // partition's position advances past what Kafka fetched, never waiting for an offset that will not
 // come, and a read reports, per partition, the offset to go on from.
@@ -58,6 +63,9 @@ const STALLED_MS = 5_000;
 /** A partition's buffer is paused above either bound and resumed below half of both. */
 const MAX_BUFFERED_MESSAGES = 50_000;
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** A partition no micro-batch of this process read for this long stops being fetched. */
+const RELEASE_MS = 30_000;
+
 /** A micro-batch takes up to this many bytes of values per partition (at least one message). */
 const MAX_TAKEN_BYTES = 8 * 1024 * 1024;
 
@@ -68,10 +76,16 @@ export class StreamReader {
   private readonly buffers = new Map<string, PartitionBuffer>();
   private waiters = new Set<() => void>();
   private joined: Promise<void>;
+  /** When a read last asked for each partition (`topic/partition`). */
+  private readonly lastRead = new Map<string, number>();
+  /** Partitions paused because no micro-batch here reads them (apart from back-pressure pauses). */
+  private readonly idle = new Set<string>();
 
   private readonly topics: string[];
-  constructor(kafka: Kafka, topics: string[], groupPrefix: string) {
+  private readonly releaseMs: number;
+  constructor(kafka: Kafka, topics: string[], groupPrefix: string, opts: { releaseMs?: number } = {}) {
     this.topics = topics;
+    this.releaseMs = opts.releaseMs ?? RELEASE_MS;
     // A group of its own: this process is assigned all partitions and never competes with others.
     this.consumer = kafka.consumer({
       groupId: `${groupPrefix}-reader-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
@@ -82,10 +96,12 @@ export class StreamReader {
     });
     let joins = 0;
     this.joined = new Promise((resolve) => {
-      this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
         // A join after the first (the consumer restarted after a broker outage) resets kafkajs's
         // fetch positions: the buffers no longer match them, and each partition is sought again.
         if (joins++ > 0) this.forgetPositions();
+        // Before the first fetch: nothing is fetched that no micro-batch here has asked for lately.
+        this.pauseUnread(payload.memberAssignment);
         resolve();
       });
     });
@@ -124,7 +140,12 @@ export class StreamReader {
    * Returns as soon as it has messages, or a partition's position moved past a gap.
    */
   async read(req: ReadRequest): Promise<ReadResult> {
-    for (const [partition, offset] of req.from) this.position(req.topic, partition, offset);
+    const now = Date.now();
+    this.releaseUnread(now);
+    for (const [partition, offset] of req.from) {
+      this.lastRead.set(this.key(req.topic, partition), now);
+      this.position(req.topic, partition, offset);
+    }
     const deadline = Date.now() + req.maxWaitMs;
     for (;;) {
       const out = this.take(req);
@@ -137,9 +158,47 @@ export class StreamReader {
   }
 
   /** What a partition's buffer holds now (for the status of a worker and for tests). */
-  buffered(topic: string, partition: number): { messages: number; bytes: number; paused: boolean } {
-    const buf = this.buffers.get(this.key(topic, partition));
-    return { messages: buf?.messages.length ?? 0, bytes: buf?.bytes ?? 0, paused: buf?.paused ?? false };
+  buffered(
+    topic: string,
+    partition: number,
+  ): { messages: number; bytes: number; paused: boolean; fetched: boolean } {
+    const key = this.key(topic, partition);
+    const buf = this.buffers.get(key);
+    return {
+      messages: buf?.messages.length ?? 0,
+      bytes: buf?.bytes ?? 0,
+      paused: buf?.paused ?? false,
+      fetched: !this.idle.has(key),
+    };
+  }
+
+  /** Pauses the assigned partitions no read asked for within RELEASE_MS. */
+  private pauseUnread(assignment: Record<string, number[]>): void {
+    const now = Date.now();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      const unread = partitions.filter(
+        (p) => now - (this.lastRead.get(this.key(topic, p)) ?? -Infinity) > this.releaseMs,
+      );
+      for (const p of unread) this.release(topic, p);
+    }
+  }
+
+  /** Stops fetching the partitions whose last read is older than RELEASE_MS, dropping their buffers. */
+  private releaseUnread(now: number): void {
+    for (const [key, at] of this.lastRead) {
+      if (now - at <= this.releaseMs) continue;
+      this.lastRead.delete(key);
+      const slash = key.lastIndexOf('/');
+      this.release(key.slice(0, slash), Number(key.slice(slash + 1)));
+    }
+  }
+
+  private release(topic: string, partition: number): void {
+    const key = this.key(topic, partition);
+    if (this.idle.has(key)) return;
+    this.idle.add(key);
+    this.buffers.delete(key);
+    this.consumer.pause([{ topic, partitions: [partition] }]);
   }
 
   private key(topic: string, partition: number): string {
@@ -149,6 +208,11 @@ export class StreamReader {
   /** Makes the buffer of a partition start at `offset`, seeking when it does not hold it. */
   private position(topic: string, partition: number, offset: bigint): void {
     const key = this.key(topic, partition);
+    if (this.idle.delete(key)) {
+      // Fetched again from the offset asked for (the seek below): its buffer was dropped.
+      this.buffers.delete(key);
+      this.consumer.resume([{ topic, partitions: [partition] }]);
+    }
     const buf = this.buffers.get(key);
     if (buf && offset >= buf.start && offset <= buf.end) {
       const drop = buf.messages.findIndex((m) => m.offset >= offset);
@@ -204,6 +268,8 @@ export class StreamReader {
   private onBatch(batch: Batch): void {
     const { topic, partition } = batch;
     const key = this.key(topic, partition);
+    // A fetch issued before the partition was released: nobody here reads it.
+    if (this.idle.has(key)) return;
     // Where this fetch started: kafkajs keeps it on the batch, its types leave it out.
     const fetchedFrom = BigInt((batch as Batch & { fetchedOffset: string }).fetchedOffset);
     let buf = this.buffers.get(key);
@@ -263,7 +329,7 @@ export class StreamReader {
   }
 
   private resumeIfDrained(topic: string, partition: number, buf: PartitionBuffer): void {
-    if (!buf.paused) return;
+    if (!buf.paused || this.idle.has(this.key(topic, partition))) return;
     if (buf.messages.length >= MAX_BUFFERED_MESSAGES / 2 || buf.bytes >= MAX_BUFFERED_BYTES / 2) return;
     buf.paused = false;
     this.consumer.resume([{ topic, partitions: [partition] }]);

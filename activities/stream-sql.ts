@@ -107,17 +107,20 @@ export async function ensureCheckpoints(
   );
 }
 
+/** The checkpoints of `partitions` (a shard's); locked with `forUpdate`, so shards never wait on each other. */
 export async function readCheckpoints(
   client: pg.Pool | PoolClient,
   schema: string,
   stream: string,
   topic: string,
+  partitions: number[],
   forUpdate = false,
 ): Promise<Map<number, bigint>> {
   const { rows } = await client.query<{ partition: number; next_offset: string }>(
-    `SELECT partition, next_offset FROM ${q(schema)}.stream_offsets WHERE stream = $1 AND topic = $2
+    `SELECT partition, next_offset FROM ${q(schema)}.stream_offsets
+     WHERE stream = $1 AND topic = $2 AND partition = ANY($3::integer[])
      ORDER BY partition ${forUpdate ? 'FOR UPDATE' : ''}`,
-    [stream, topic],
+    [stream, topic, partitions],
   );
   return new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
 }
@@ -136,12 +139,14 @@ export interface StreamTotals {
   dead: number;
 }
 
+/** Moves the checkpoints on; returns the counts committed over `partitions` (the shard's). */
 export async function advanceCheckpoints(
   client: PoolClient,
   schema: string,
   stream: string,
   topic: string,
   updates: CheckpointUpdate[],
+  partitions: number[],
 ): Promise<StreamTotals> {
   await client.query(
     `UPDATE ${q(schema)}.stream_offsets o
@@ -166,8 +171,8 @@ export async function advanceCheckpoints(
   );
   const { rows } = await client.query<{ applied: string; dead: string }>(
     `SELECT coalesce(sum(records_applied), 0) AS applied, coalesce(sum(records_dead), 0) AS dead
-     FROM ${q(schema)}.stream_offsets WHERE stream = $1`,
-    [stream],
+     FROM ${q(schema)}.stream_offsets WHERE stream = $1 AND topic = $2 AND partition = ANY($3::integer[])`,
+    [stream, topic, partitions],
   );
   return { applied: Number(rows[0]?.applied ?? 0), dead: Number(rows[0]?.dead ?? 0) };
 }

@@ -9,6 +9,7 @@ import { cleanRecord } from '../domain/entities.ts';
 import type { Entity } from '../domain/wire.ts';
 import { storableText } from '../domain/storable-text.ts';
 import { FAILURES } from '../domain/failures.ts';
+import { ownsPartition, type StreamShard } from '../domain/stream-wire.ts';
 import { isSqlIdentifier, SQL_IDENTIFIER_RULE } from '../domain/sql-identifier.ts';
 import { applyIsolating, withTransaction, type Pool } from '../infra/db.ts';
 import { describeDataError } from '../infra/outages.ts';
@@ -37,6 +38,8 @@ export interface MicroBatchInput {
   maxRecordsPerPartition: number;
   /** How long one micro-batch waits for a first record before it counts as idle. */
   maxWaitMs: number;
+  /** The shard of the stream this batch is for: it reads and commits only the shard's partitions. */
+  shard?: StreamShard;
 }
 
 export interface PartitionState {
@@ -61,6 +64,11 @@ export interface MicroBatchResult {
   /** Commit time minus the oldest record's Kafka timestamp: the batch's worst freshness. */
   maxFreshnessMs: number | null;
   durationMs: number;
+  /**
+   * The task queue of the worker process that ran the batch, when that process also polls it: the
+   * stream sends its next batch there, so the partitions stay fetched by one worker (stream-reader.ts).
+   */
+  workerQueue?: string;
 }
 
 interface Deps {
@@ -68,6 +76,8 @@ interface Deps {
   admin: Admin;
   reader: StreamReader;
   producer: Producer;
+  /** This process's own task queue, when a worker of this process polls it with these activities. */
+  localQueue?: string;
 }
 
 export function createStreamActivities(deps: Deps) {
@@ -81,9 +91,10 @@ export function createStreamActivities(deps: Deps) {
         );
       }
       // One micro-batch of a stream at a time in this process (a timed-out attempt may still run).
-      const prior = running.get(input.stream) ?? Promise.resolve();
+      const key = `${input.stream}/${input.shard?.index ?? 0}`;
+      const prior = running.get(key) ?? Promise.resolve();
       const current = prior.catch(() => undefined).then(() => microBatch(deps, input));
-      running.set(input.stream, current);
+      running.set(key, current);
       try {
         return await current;
       } finally {
@@ -116,11 +127,13 @@ async function microBatchSteps(
   const { stream, topic, schema } = input;
   const ctx = Context.current();
 
-  const watermarks = await against('kafka', () => admin.fetchTopicOffsets(topic));
+  const all = await against('kafka', () => admin.fetchTopicOffsets(topic));
+  const watermarks = all.filter((w) => ownsPartition(input.shard, w.partition));
+  const owned = watermarks.map((w) => w.partition);
   const from = await against('postgres', async () => {
     const starts = watermarks.map((w) => ({ partition: w.partition, nextOffset: BigInt(w.low) }));
     await ensureCheckpoints(pool, schema, stream, topic, starts);
-    return readCheckpoints(pool, schema, stream, topic);
+    return readCheckpoints(pool, schema, stream, topic, owned);
   });
   const skipped = await against('postgres', () => skipExpired(pool, input, from, watermarks));
   setStage('read');
@@ -161,6 +174,7 @@ async function microBatchSteps(
     newestRecordTime: times.length ? Math.max(...times) : null,
     maxFreshnessMs: times.length ? committed - Math.min(...times) : null,
     durationMs: committed - started,
+    ...(deps.localQueue === undefined ? {} : { workerQueue: deps.localQueue }),
   };
 }
 
@@ -186,7 +200,8 @@ function commit(
 ): Promise<{ upserted: number; totals: StreamTotals; deadLetters: number }> {
   const { stream, topic, schema } = input;
   return withTransaction(deps.pool, async (client) => {
-    const locked = await readCheckpoints(client, schema, stream, topic, true);
+    const partitions = [...batch.from.keys()];
+    const locked = await readCheckpoints(client, schema, stream, topic, partitions, true);
     for (const [partition, offset] of batch.from) {
       if (locked.get(partition) !== offset) {
         throw ApplicationFailure.retryable(
@@ -221,7 +236,7 @@ function commit(
       dead: deadPer.get(partition) ?? 0,
       highWatermark: nextOffset,
     }));
-    const totals = await advanceCheckpoints(client, schema, stream, topic, updates);
+    const totals = await advanceCheckpoints(client, schema, stream, topic, updates, partitions);
     return { upserted: applied, totals, deadLetters: dead.length };
   });
 }

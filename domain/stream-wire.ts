@@ -10,6 +10,43 @@ export function streamName(entity: Entity, prefix = ''): string {
 /** The workflow id is the stream's name: starting a stream twice finds the running one. */
 export const streamWorkflowId = (stream: string): string => stream;
 
+/**
+ * One of the K workflows a topic's stream runs as. Shard i owns the partitions p with p mod K = i: a
+ * fixed set for a given K, and a partition added to the topic is owned at once by the shard it falls
+ * to. The checkpoints stay per partition, under the stream's name, whatever K is: re-sharding (stop,
+ * change STREAM_SHARDS, start) goes on from the same offsets.
+ */
+export interface StreamShard {
+  index: number;
+  count: number;
+}
+
+export const SINGLE_SHARD: StreamShard = { index: 0, count: 1 };
+
+/** By default a shard owns up to this many partitions: 1 shard for up to 4 partitions, 3 for 12. */
+export const PARTITIONS_PER_SHARD = 4;
+
+export function defaultShardCount(partitions: number): number {
+  return Math.max(1, Math.ceil(partitions / PARTITIONS_PER_SHARD));
+}
+
+export function ownsPartition(shard: StreamShard | undefined, partition: number): boolean {
+  return shard === undefined || partition % shard.count === shard.index;
+}
+
+/** The shards of a stream: `[{0,K}, …, {K-1,K}]`. */
+export function streamShards(count: number): StreamShard[] {
+  return Array.from({ length: count }, (_, index) => ({ index, count }));
+}
+
+/**
+ * A shard's workflow id: the stream's own name when it runs as one shard (as streams did before
+ * shards, so a running stream keeps its id), `<stream>-<i>` otherwise: `stream-pin-0`, `stream-pin-1`.
+ */
+export function shardWorkflowId(stream: string, shard: StreamShard): string {
+  return shard.count === 1 ? streamWorkflowId(stream) : `${streamWorkflowId(stream)}-${shard.index}`;
+}
+
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 /** Finish the current micro-batch, then end the workflow. */
@@ -29,6 +66,8 @@ export interface StreamPartitionStatus {
 
 export interface StreamStatus {
   stream: string;
+  /** Absent in streams started before shards: one shard. */
+  shard?: StreamShard;
   entity: Entity;
   topic: string;
   state: 'running' | 'idle' | 'retrying' | 'pausing' | 'paused' | 'stopping' | 'stopped';
@@ -76,6 +115,7 @@ export const statusQuery = defineQuery<StreamStatus>('status');
  */
 export interface StreamView {
   stream: string;
+  shard: StreamShard;
   entity: Entity;
   workflowId: string;
   state: StreamStatus['state'] | 'not running' | 'not answering';

@@ -109,6 +109,9 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^([A-Za-z0-9_.-]+-)?$/, 'empty, or letters, digits, "_", "." or "-" ending in "-"')
     .default(''),
+  // Workflows per topic's stream, each owning the partitions p with p mod K = its index; unset: one per
+  // 4 partitions of the topic. Change it with the streams stopped (README, "Shards").
+  STREAM_SHARDS: z.coerce.number().int().min(1).max(256).optional(),
   STREAM_MAX_RECORDS_PER_PARTITION: z.coerce.number().int().min(1).max(100_000).default(5_000),
   STREAM_MAX_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   STREAM_MAX_BATCHES_PER_RUN: z.coerce.number().int().min(1).max(10_000).default(500),

@@ -6,7 +6,16 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Admin, Kafka } from 'kafkajs';
 import pg from 'pg';
-import { statusQuery, type StreamPartitionStatus, type StreamView } from '../domain/stream-wire.ts';
+import {
+  defaultShardCount,
+  ownsPartition,
+  SINGLE_SHARD,
+  streamShards,
+  statusQuery,
+  type StreamPartitionStatus,
+  type StreamShard,
+  type StreamView,
+} from '../domain/stream-wire.ts';
 import type { Entity } from '../domain/wire.ts';
 import type { Pool } from './db.ts';
 
@@ -27,6 +36,8 @@ export interface StreamRef {
   entity: Entity;
   topic: string;
   workflowId: string;
+  /** Which of the stream's shards (its partitions); one shard when absent. */
+  shard?: StreamShard;
 }
 
 /**
@@ -76,9 +87,9 @@ function within<T>(what: string, fn: () => Promise<T>): Promise<T> {
 /** Each partition's checkpoint against Kafka's high watermark, now. */
 export async function liveLag(
   deps: Pick<StreamStatusDeps, 'pool' | 'admin' | 'schema'>,
-  ref: Pick<StreamRef, 'stream' | 'topic'>,
+  ref: Pick<StreamRef, 'stream' | 'topic' | 'shard'>,
 ): Promise<StreamPartitionStatus[]> {
-  const [watermarks, { rows }] = await Promise.all([
+  const [all, { rows }] = await Promise.all([
     deps.admin().then((admin) => admin.fetchTopicOffsets(ref.topic)),
     deps.pool.query<{ partition: number; next_offset: string }>(
       `SELECT partition, next_offset FROM ${pg.escapeIdentifier(deps.schema)}.stream_offsets
@@ -87,7 +98,8 @@ export async function liveLag(
     ),
   ]);
   const next = new Map(rows.map((r) => [r.partition, BigInt(r.next_offset)]));
-  return watermarks
+  return all
+    .filter((w) => ownsPartition(ref.shard, w.partition))
     .map((w) => {
       const high = BigInt(w.high);
       // A partition the stream has not checkpointed yet starts at its first offset.
@@ -120,6 +132,7 @@ export async function readStreamStatus(deps: StreamStatusDeps, ref: StreamRef): 
   ]);
   const view: StreamView = {
     stream: ref.stream,
+    shard: ref.shard ?? SINGLE_SHARD,
     entity: ref.entity,
     workflowId: ref.workflowId,
     state: 'not answering',
@@ -151,4 +164,48 @@ export async function readStreamStatus(deps: StreamStatusDeps, ref: StreamRef): 
     view.lagError = errorCauses(lag.reason);
   }
   return view;
+}
+
+/**
+ * The shards a stream is made of: those running now (found by their StreamName and the shard each
+ * was started with, in its memo), or, when none runs, the ones `STREAM_SHARDS` (or the topic's
+ * partition count) gives. Running shards win: a stream started with another count is shown, paused
+ * and stopped as it runs, which is what re-sharding needs (stop, change, start).
+ */
+export async function streamShardsOf(
+  deps: Pick<StreamStatusDeps, 'temporal' | 'admin'>,
+  ref: Pick<StreamRef, 'stream' | 'topic'>,
+  configured: number | undefined,
+): Promise<StreamShard[]> {
+  const running = await runningShards(deps.temporal, ref.stream);
+  if (running.length > 0) return running;
+  return streamShards(await shardCount(deps, ref.topic, configured));
+}
+
+/** `STREAM_SHARDS`, or one shard per PARTITIONS_PER_SHARD partitions of the topic (one if Kafka does not answer). */
+export async function shardCount(
+  deps: Pick<StreamStatusDeps, 'admin'>,
+  topic: string,
+  configured: number | undefined,
+): Promise<number> {
+  if (configured !== undefined) return configured;
+  const partitions = await within('reading the topic', async () => {
+    const { topics } = await (await deps.admin()).fetchTopicMetadata({ topics: [topic] });
+    return topics[0]?.partitions.length ?? 1;
+  }).catch(() => 1);
+  return defaultShardCount(partitions);
+}
+
+/** The running workflows of a stream, by the shard in their memo (none: a stream from before shards). */
+export async function runningShards(temporal: Client, stream: string): Promise<StreamShard[]> {
+  const query = `StreamName = '${stream.replace(/'/g, '')}' AND ExecutionStatus = 'Running'`;
+  const shards = new Map<number, StreamShard>();
+  const listed = within('listing the stream shards', async () => {
+    for await (const run of temporal.workflow.list({ query })) {
+      const shard = (run.memo as { shard?: StreamShard } | undefined)?.shard ?? SINGLE_SHARD;
+      shards.set(shard.index, shard);
+    }
+  });
+  await listed.catch(() => undefined);
+  return [...shards.values()].sort((a, b) => a.index - b.index);
 }

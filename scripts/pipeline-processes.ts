@@ -8,14 +8,15 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import proto from '@temporalio/proto';
-import { streamWorkflowId } from '../domain/stream-wire.ts';
 import { ENTITIES } from '../domain/wire.ts';
 import { readSeedInfo } from '../emulator/source-db.ts';
 import type { Summary } from '../emulator/stats.ts';
 import { loadConfig, type Config } from '../infra/config.ts';
 import { createPool } from '../infra/db.ts';
+import { createKafka } from '../infra/kafka.ts';
+import { lazyAdmin } from '../infra/stream-status.ts';
 import { connectTemporal } from '../infra/temporal.ts';
-import { startStream, streamInput } from '../workers/streams.ts';
+import { startStreamShards } from '../workers/streams.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -283,15 +284,14 @@ export async function ensureSourceSeeded(group: ProcessGroup, output = group.out
 /** Starts the three streams (`npm run stream:start`; a running one is kept); returns their workflow ids. */
 export async function startStreams(config: Config): Promise<string[]> {
   const { client, connection } = await connectTemporal(config);
+  const kafka = lazyAdmin(createKafka(config));
   try {
     const ids: string[] = [];
-    for (const entity of ENTITIES) {
-      const input = streamInput(config, entity);
-      await startStream(client, config, input);
-      ids.push(streamWorkflowId(input.stream));
-    }
+    for (const entity of ENTITIES)
+      ids.push(...(await startStreamShards(client, config, kafka.admin, entity)));
     return ids;
   } finally {
+    await kafka.close();
     await connection.close();
   }
 }

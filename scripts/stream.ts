@@ -6,17 +6,22 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import {
   pauseSignal,
   resumeSignal,
+  shardWorkflowId,
   stopSignal,
-  streamWorkflowId,
   type StreamView,
 } from '../domain/stream-wire.ts';
 import { ENTITIES, isEntity, type Entity } from '../domain/wire.ts';
 import { loadConfigOrExit, type Config } from '../infra/config.ts';
 import { createPool } from '../infra/db.ts';
 import { createKafka } from '../infra/kafka.ts';
-import { lazyAdmin, readStreamStatus, type StreamStatusDeps } from '../infra/stream-status.ts';
+import {
+  lazyAdmin,
+  readStreamStatus,
+  streamShardsOf,
+  type StreamStatusDeps,
+} from '../infra/stream-status.ts';
 import { connectTemporal, workflowUrl } from '../infra/temporal.ts';
-import { startStream, streamInput } from '../workers/streams.ts';
+import { ReshardWhileRunningError, startStreamShards, streamInput } from '../workers/streams.ts';
 
 const COMMANDS = ['start', 'status', 'pause', 'resume', 'stop'] as const;
 type Command = (typeof COMMANDS)[number];
@@ -25,7 +30,8 @@ function formatStatus(v: StreamView): string {
   const s = v.status;
   const lag = v.lag === null ? `unknown (${v.lagError ?? 'not measured'})` : String(v.lag);
   const parts = v.partitions.map((p) => `p${p.partition}@${p.nextOffset}/${p.highWatermark}`).join(' ');
-  const lines = [`${v.workflowId}: ${v.state}, lag ${lag}`];
+  const shard = v.shard.count > 1 ? ` (shard ${v.shard.index + 1} of ${v.shard.count})` : '';
+  const lines = [`${v.workflowId}${shard}: ${v.state}, lag ${lag}`];
   if (v.error) lines.push(`  not answering: ${v.error}`);
   if (v.pendingSignals?.length) {
     lines.push(`  waiting for a worker to take: ${v.pendingSignals.join(', ')} (npm run worker)`);
@@ -67,25 +73,36 @@ async function run(
   deps: StreamStatusDeps,
 ): Promise<void> {
   for (const entity of entities) {
-    const input = streamInput(config, entity);
-    const id = streamWorkflowId(input.stream);
-    const ref = { stream: input.stream, entity, topic: input.topic, workflowId: id };
-    const url = workflowUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, id);
-    try {
-      if (command === 'status') {
-        console.log(formatStatus(await readStreamStatus(deps, ref)));
+    const { stream, topic } = streamInput(config, entity);
+    if (command === 'start') {
+      try {
+        await startStreamShards(client, config, deps.admin, entity);
+      } catch (err) {
+        if (!(err instanceof ReshardWhileRunningError)) throw err;
+        console.log(err.message);
+        process.exitCode = 1;
         continue;
       }
-      if (command === 'start') {
-        await startStream(client, config, input);
-      } else {
-        const signal = { pause: pauseSignal, resume: resumeSignal, stop: stopSignal }[command];
-        await client.workflow.getHandle(id).signal(signal);
+    }
+    // Every shard of the stream: those running, or else those the configuration gives.
+    for (const shard of await streamShardsOf(deps, { stream, topic }, config.STREAM_SHARDS)) {
+      const id = shardWorkflowId(stream, shard);
+      const ref = { stream, entity, topic, workflowId: id, shard };
+      const url = workflowUrl(config.TEMPORAL_UI_URL, config.TEMPORAL_NAMESPACE, id);
+      try {
+        if (command === 'status') {
+          console.log(formatStatus(await readStreamStatus(deps, ref)));
+          continue;
+        }
+        if (command !== 'start') {
+          const signal = { pause: pauseSignal, resume: resumeSignal, stop: stopSignal }[command];
+          await client.workflow.getHandle(id).signal(signal);
+        }
+        console.log(afterCommand(command, await readStreamStatus(deps, ref), url));
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        console.log(`${id}: not running (npm run stream:start)`);
       }
-      console.log(afterCommand(command, await readStreamStatus(deps, ref), url));
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      console.log(`${id}: not running (npm run stream:start)`);
     }
   }
 }

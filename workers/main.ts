@@ -7,7 +7,7 @@ import { connectTemporal } from '../infra/temporal.ts';
 import { createBatchLocalWorker, localTaskQueue } from './batch-local-worker.ts';
 import { ensureBatchSchedule } from './batch-schedule.ts';
 import { openPipelineClients } from './clients.ts';
-import { createPipelineWorker } from './pipeline-worker.ts';
+import { createPipelineWorker, streamActivities } from './pipeline-worker.ts';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -16,14 +16,18 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const localQueue = localTaskQueue(config.PIPELINE_TASK_QUEUE);
+    // One instance on both workers: one micro-batch of a shard at a time in this process, whichever
+    // queue it came by.
+    const stream = streamActivities(clients, localQueue);
     const worker = await createPipelineWorker(
       config,
       clients,
       connection,
       config.PIPELINE_TASK_QUEUE,
       localQueue,
+      stream,
     );
-    const localWorker = await createBatchLocalWorker(config, clients, connection, localQueue);
+    const localWorker = await createBatchLocalWorker(config, clients, connection, localQueue, stream);
     await registerBatchSchedule(config, log);
     log.info(
       { taskQueue: config.PIPELINE_TASK_QUEUE, localQueue, namespace: config.TEMPORAL_NAMESPACE },

@@ -3,7 +3,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createBatchActivities } from '../activities/batch/index.ts';
 import { createHealthActivities } from '../activities/health.ts';
-import { createStreamActivities } from '../activities/stream.ts';
+import { createStreamActivities, type StreamActivities } from '../activities/stream.ts';
 import type { Config } from '../infra/config.ts';
 import { allTopics } from '../domain/wire.ts';
 import { localTaskQueue } from './batch-local-worker.ts';
@@ -17,6 +17,11 @@ export async function createPipelineWorker(
   taskQueue: string,
   /** The queue of this process's batch-local worker (workers/batch-local-worker.ts). */
   localQueue = localTaskQueue(taskQueue),
+  /**
+   * The process's micro-batch activities, when its local worker runs them too (workers/main.ts): then
+   * a stream's batches stick to this process. Without, they are made here and run on the shared queue.
+   */
+  stream: StreamActivities = streamActivities(clients),
 ): Promise<Worker> {
   return Worker.create({
     connection,
@@ -29,13 +34,22 @@ export async function createPipelineWorker(
         bucket: config.S3_BUCKET,
         topics: allTopics(config.KAFKA_TOPIC_PREFIX),
       }),
-      ...createStreamActivities({
-        pool: clients.pool,
-        admin: clients.kafkaAdmin,
-        reader: clients.streamReader,
-        producer: clients.producer,
-      }),
+      ...stream,
       ...createBatchActivities({ ...clients, config, localQueue }),
     },
+  });
+}
+
+/**
+ * The micro-batch activities of one process. With `localQueue`, results name it, and the stream sends
+ * its next batch there: register them on the worker polling that queue too (workers/main.ts).
+ */
+export function streamActivities(clients: PipelineClients, localQueue?: string): StreamActivities {
+  return createStreamActivities({
+    pool: clients.pool,
+    admin: clients.kafkaAdmin,
+    reader: clients.streamReader,
+    producer: clients.producer,
+    ...(localQueue === undefined ? {} : { localQueue }),
   });
 }

@@ -49,8 +49,17 @@ interface Carried {
 
 const RETRY_BACKOFF_MS = { initial: 1_000, max: 30_000 };
 
-function microBatchActivity(heartbeatTimeoutMs: number) {
+/**
+ * How long a batch sent to the worker that ran the last one may wait for it: past this the worker is
+ * taken for gone, and the batch goes to the shared queue (any worker) after the usual retry back-off.
+ */
+const STICKY_SCHEDULE_TO_START = '5 seconds';
+
+function microBatchActivity(heartbeatTimeoutMs: number, workerQueue?: string) {
   return proxyActivities<StreamActivities>({
+    ...(workerQueue === undefined
+      ? {}
+      : { taskQueue: workerQueue, scheduleToStartTimeout: STICKY_SCHEDULE_TO_START }),
     startToCloseTimeout: '2 minutes',
     // A worker that dies mid-batch is noticed this fast, and the batch retried on another one.
     heartbeatTimeout: heartbeatTimeoutMs,
@@ -75,11 +84,17 @@ export async function stream(input: StreamInput): Promise<StreamStatus> {
   let stopping = false;
   let idle = 0;
   let inFlight = false;
-  const runMicroBatch = microBatchActivity(input.heartbeatTimeoutMs ?? 10_000);
+  const heartbeatTimeoutMs = input.heartbeatTimeoutMs ?? 10_000;
+  const anyWorker = microBatchActivity(heartbeatTimeoutMs);
+  // The worker that ran the last batch, which keeps the shard's partitions fetched: the next batch
+  // goes to its own queue. Any failure, and each new run (continue-as-new), goes back to the shared
+  // queue, which spreads shards over the workers. Decided from recorded results alone: replay-safe.
+  let stickTo: string | undefined;
   const retryBackoff = input.retryBackoffMs ?? RETRY_BACKOFF_MS;
 
   const status = (): StreamStatus => ({
     stream: input.stream,
+    ...(input.shard === undefined ? {} : { shard: input.shard }),
     entity: input.entity,
     topic: input.topic,
     // Pause and stop take effect once the micro-batch in flight has ended.
@@ -144,6 +159,8 @@ export async function stream(input: StreamInput): Promise<StreamStatus> {
     inFlight = true;
     let result: MicroBatchResult;
     try {
+      const runMicroBatch =
+        stickTo === undefined ? anyWorker : microBatchActivity(heartbeatTimeoutMs, stickTo);
       result = await runMicroBatch({
         stream: input.stream,
         entity: input.entity,
@@ -152,10 +169,12 @@ export async function stream(input: StreamInput): Promise<StreamStatus> {
         schema: input.schema,
         maxRecordsPerPartition: input.maxRecordsPerPartition,
         maxWaitMs: input.maxWaitMs,
+        ...(input.shard === undefined ? {} : { shard: input.shard }),
       });
     } catch (err) {
       inFlight = false;
       batches++;
+      stickTo = undefined;
       if (isPermanent(err)) throw err;
       const attempts = (retrying?.attempts ?? 0) + 1;
       const wait = Math.min(retryBackoff.initial * 2 ** (attempts - 1), retryBackoff.max);
@@ -172,6 +191,7 @@ export async function stream(input: StreamInput): Promise<StreamStatus> {
     }
     inFlight = false;
     batches++;
+    stickTo = result.workerQueue;
     setRetrying(null);
     record(c, result);
     if (result.read > 0) {

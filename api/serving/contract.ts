@@ -109,8 +109,13 @@ export const PipelineStatus = z.object({
   temporalUiUrl: z.string(),
   streams: z.array(
     z.object({
-      stream: z.string(),
+      stream: z
+        .string()
+        .describe("The shard's workflow id: the stream's name, or `<stream>-<i>` when it has several shards"),
       entity: z.string(),
+      shard: z
+        .object({ index: z.int().min(0), count: z.int().min(1) })
+        .describe("Which of the stream's shards: it owns the partitions p with p mod count = index"),
       state: z
         .string()
         .describe('running, idle, retrying, pausing, paused, stopping, stopped, not running, not answering'),

@@ -22,6 +22,7 @@ export type ServingConfig = Pick<
   | 'TEMPORAL_UI_URL'
   | 'STREAM_SCHEMA'
   | 'STREAM_ID_PREFIX'
+  | 'STREAM_SHARDS'
   | 'BATCH_SCHEDULE_ID'
   | 'BATCH_SCHEMA'
   | 'BATCH_VIEWS_SCHEMA'
@@ -64,6 +65,7 @@ export function createServing(
     namespace: config.TEMPORAL_NAMESPACE,
     uiUrl: config.TEMPORAL_UI_URL,
     streamIdPrefix: config.STREAM_ID_PREFIX,
+    ...(config.STREAM_SHARDS === undefined ? {} : { streamShards: config.STREAM_SHARDS }),
     scheduleId: config.BATCH_SCHEDULE_ID,
     schemas,
     recordsProduced,

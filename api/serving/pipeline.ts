@@ -4,10 +4,10 @@ import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { Admin } from 'kafkajs';
 import pg from 'pg';
 import { ENTITY } from '../../domain/entities.ts';
-import { streamName, streamWorkflowId } from '../../domain/stream-wire.ts';
+import { shardWorkflowId, streamName, type StreamShard } from '../../domain/stream-wire.ts';
 import { ENTITIES, entityTopic, type Entity } from '../../domain/wire.ts';
 import type { Pool } from '../../infra/db.ts';
-import { readStreamStatus } from '../../infra/stream-status.ts';
+import { readStreamStatus, streamShardsOf } from '../../infra/stream-status.ts';
 import { scheduleUrl, workflowUrl } from '../../infra/temporal.ts';
 import type { PipelineStatus, PostsPerMinuteAnswer } from './contract.ts';
 
@@ -22,6 +22,8 @@ export interface PipelineDeps {
   uiUrl: string;
   /** STREAM_ID_PREFIX: the streams' workflow ids are `${prefix}stream-<entity>`. */
   streamIdPrefix: string;
+  /** STREAM_SHARDS: the shards of a stream that is not running (a running one shows the shards it runs). */
+  streamShards?: number;
   /** KAFKA_TOPIC_PREFIX: the topics the streams read. */
   topicPrefix: string;
   /** BATCH_SCHEDULE_ID: the daily Schedule the workers of this deployment register. */
@@ -46,22 +48,39 @@ export function publicStreamError(message: string): string {
 /** The lag could not be measured (Kafka or PostgreSQL did not answer in time). */
 export const LAG_UNKNOWN = 'the lag could not be measured: Kafka or PostgreSQL did not answer';
 
-/** The three streams side by side: a worker-less wait costs one deadline, not three. */
-function streams(deps: PipelineDeps): Promise<StreamRow[]> {
-  return Promise.all(ENTITIES.map((entity) => streamStatus(deps, entity)));
+/** Every shard of the three streams side by side: a worker-less wait costs one deadline, not one each. */
+async function streams(deps: PipelineDeps): Promise<StreamRow[]> {
+  const perEntity = await Promise.all(
+    ENTITIES.map(async (entity) => {
+      const stream = streamName(entity, deps.streamIdPrefix);
+      const topic = entityTopic(deps.topicPrefix, entity);
+      const shards = await streamShardsOf(
+        { temporal: deps.temporal, admin: deps.kafkaAdmin },
+        { stream, topic },
+        deps.streamShards,
+      );
+      return Promise.all(shards.map((shard) => streamStatus(deps, entity, stream, shard)));
+    }),
+  );
+  return perEntity.flat();
 }
 
-async function streamStatus(deps: PipelineDeps, entity: Entity): Promise<StreamRow> {
-  const stream = streamName(entity, deps.streamIdPrefix);
-  const id = streamWorkflowId(stream);
+async function streamStatus(
+  deps: PipelineDeps,
+  entity: Entity,
+  stream: string,
+  shard: StreamShard,
+): Promise<StreamRow> {
+  const id = shardWorkflowId(stream, shard);
   const v = await readStreamStatus(
     { temporal: deps.temporal, pool: deps.pool, admin: deps.kafkaAdmin, schema: deps.schemas.speed },
-    { stream, entity, topic: entityTopic(deps.topicPrefix, entity), workflowId: id },
+    { stream, entity, topic: entityTopic(deps.topicPrefix, entity), workflowId: id, shard },
   );
   const s = v.status;
   return {
     stream: id,
     entity,
+    shard,
     state: v.state,
     ...(v.error === undefined ? {} : { error: publicStreamError(v.error) }),
     ...(v.pendingSignals === undefined ? {} : { pendingSignals: v.pendingSignals }),

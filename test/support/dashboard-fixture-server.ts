@@ -106,6 +106,7 @@ export function realisticData(now: Date, tick = 0): DashboardData {
   const stream = (entity: string) => ({
     stream: `stream-${entity}`,
     entity,
+    shard: { index: 0, count: 1 },
     state: 'running',
     lag: int(0, 400),
     read: 25_000 + tick * 120 + int(0, 50),

@@ -47,7 +47,10 @@ function renderStreams(streams) {
         /** @type {DocumentFragment} */ (template.content.cloneNode(true)).firstElementChild
       );
     card.dataset.stream = s.stream;
-    field(card, 'title').textContent = `${s.entity.charAt(0).toUpperCase()}${s.entity.slice(1)} stream`;
+    // A stream of several shards shows one card per shard: "Pin stream, shard 2 of 3".
+    const shard = s.shard && s.shard.count > 1 ? `, shard ${s.shard.index + 1} of ${s.shard.count}` : '';
+    field(card, 'title').textContent =
+      `${s.entity.charAt(0).toUpperCase()}${s.entity.slice(1)} stream${shard}`;
     card.title = s.stream;
     setBadge(field(card, 'state'), s.state);
     field(card, 'lag').textContent = formatInt(s.lag);
