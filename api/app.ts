@@ -2,6 +2,7 @@
 // fake producer or with the real one.
 import express, { type Express, type Router } from 'express';
 import { requireReadKey, type ApiAccess } from './auth.ts';
+import type { ClusterView } from './cluster-worker.ts';
 import { createDashboardRouter } from './dashboard/router.ts';
 import type { Logger } from '../infra/logger.ts';
 import { errorHandler, notFound } from './error-handler.ts';
@@ -27,6 +28,8 @@ export interface AppDeps {
   topicPrefix: string;
   /** The read-only serving endpoints (api/serving/); with them, the dashboard is served at `/`. */
   serving?: Router;
+  /** API_PROCESSES > 1: /metrics answers for every process, /readyz says how many serve. */
+  cluster?: ClusterView | undefined;
 }
 
 export function createApp(deps: AppDeps): Express {

@@ -190,3 +190,13 @@ export class StoreUnavailableError extends ApiError {
     this.store = store;
   }
 }
+
+/** API_PROCESSES > 1: the metrics of every API process could not be gathered in time (one of them
+ *  did not answer the primary, or the primary did not answer). A partial sum would look like a
+ *  counter reset, so none is given: retry after Retry-After seconds. */
+export class MetricsUnavailableError extends ApiError {
+  override readonly name = 'MetricsUnavailableError';
+  readonly status = 503;
+  readonly code = 'metrics_unavailable';
+  override readonly retryAfterSeconds = 1;
+}

@@ -29,3 +29,16 @@ export const READINESS = { timeoutMs: 1_000, ttlMs: 1_000 } as const;
 
 /** In-flight requests get this long to finish on shutdown before their connections are cut. */
 export const DRAIN_TIMEOUT_MS = 10_000;
+
+/** API_PROCESSES > 1 (api/cluster-primary.ts). */
+export const CLUSTER = {
+  /** Restarts of crashed workers allowed per process and window: past them the primary calls it a
+   *  crash loop and exits 1 (its supervisor, not a tight loop here, decides what comes next). */
+  restartsPerProcess: 3,
+  restartWindowMs: 60_000,
+  /** The wait before a restart, doubling with each restart in the window up to `max`. */
+  restartDelayMs: { first: 100, max: 2_000 },
+  /** How long the primary waits for every worker's metrics before a scrape fails (503). A worker
+   *  waits a second longer for the primary's answer. */
+  metricsTimeoutMs: 3_000,
+} as const;

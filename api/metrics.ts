@@ -1,5 +1,9 @@
-// Prometheus metrics of one API process, on a registry of its own (tests build several apps).
+// Prometheus metrics of one API process, on a registry of its own (tests build several apps). With
+// API_PROCESSES > 1 the primary merges every process's registry (api/cluster-metrics.ts): the
+// counters, histograms and the queue gauges below are summed, which is their meaning for the whole
+// API; prom-client's default metrics aggregate as prom-client sets them.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MetricsJson } from './cluster-messages.ts';
 import type { BatchOutcome, ProducerStats } from './producer.ts';
 
 export interface ApiMetrics {
@@ -12,6 +16,13 @@ export interface ApiMetrics {
   observeBatch(outcome: BatchOutcome): void;
   /** Where the queue gauges read from at each scrape. */
   watchProducer(stats: () => ProducerStats): void;
+}
+
+export const RECORDS_PRODUCED = 'ingest_records_produced_total';
+
+/** A metric's values summed over its labels. */
+export function totalOf(metrics: MetricsJson, name: string): number {
+  return (metrics.find((m) => m.name === name)?.values ?? []).reduce((n, v) => n + v.value, 0);
 }
 
 export function createMetrics(): ApiMetrics {
@@ -34,7 +45,7 @@ export function createMetrics(): ApiMetrics {
     registers,
   });
   const recordsProduced = new Counter({
-    name: 'ingest_records_produced_total',
+    name: RECORDS_PRODUCED,
     help: 'Records acknowledged by Kafka, by entity',
     labelNames: ['entity'] as const,
     registers,
@@ -64,6 +75,11 @@ export function createMetrics(): ApiMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
+  new Gauge({
+    name: 'api_processes',
+    help: 'API processes whose metrics this answer holds (API_PROCESSES; 1 without a cluster)',
+    registers,
+  }).set(1);
   new Gauge({
     name: 'ingest_queue_records',
     help: 'Records waiting for a Kafka send',

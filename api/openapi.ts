@@ -169,7 +169,17 @@ function opsPaths(): Record<string, unknown> {
   });
   const status = { type: 'object', properties: { status: { type: 'string' } } };
   return {
-    '/healthz': { get: { summary: 'The process is up', responses: { '200': json('Up', status) } } },
+    '/healthz': {
+      get: {
+        summary: 'The process is up',
+        responses: {
+          '200': json('Up: the pid of the process that answered', {
+            ...status,
+            properties: { ...status.properties, pid: { type: 'integer' } },
+          }),
+        },
+      },
+    },
     '/readyz': {
       get: {
         summary: 'Kafka is reachable and the topics exist',

@@ -35,3 +35,17 @@ export function createRateLimiter(
     },
   };
 }
+
+/**
+ * One process's share of a key's limit when `processes` serve the API (API_PROCESSES): each holds
+ * its own buckets, so each enforces 1/N of the rate and of the burst, and the N together enforce
+ * the configured limit. The cluster hands connections out in turn, so a client spreading its
+ * requests over several connections gets the whole limit; one on a single keep-alive connection
+ * reaches one process and gets 1/N of it.
+ */
+export function shareOfLimit(limit: RateLimit, processes: number): RateLimit {
+  return {
+    ratePerSecond: limit.ratePerSecond / processes,
+    burst: Math.max(1, Math.floor(limit.burst / processes)),
+  };
+}

@@ -8,12 +8,14 @@ import type { Logger } from '../infra/logger.ts';
 import { ENTITIES, entityTopic } from '../domain/wire.ts';
 import { createApp } from './app.ts';
 import { apiAccess } from './auth.ts';
+import type { ClusterPeer } from './cluster-worker.ts';
 import { closeServer, listen } from './http-server.ts';
 import { createKafka } from '../infra/kafka.ts';
 import { createKafkaSender } from './kafka-sender.ts';
 import { DRAIN_TIMEOUT_MS, KAFKA_ACK_TIMEOUT_MS, PRODUCER_TUNING, READINESS } from './limits.ts';
-import { createMetrics, type ApiMetrics } from './metrics.ts';
+import { createMetrics, RECORDS_PRODUCED, totalOf, type ApiMetrics } from './metrics.ts';
 import { createCoalescingProducer, type CoalescerOptions, type RecordProducer } from './producer.ts';
+import { shareOfLimit } from './rate-limit.ts';
 import { createReadiness, kafkaProbe } from './readiness.ts';
 import { createServing, type ServingConfig } from './serving/index.ts';
 
@@ -48,6 +50,8 @@ export interface ServiceOptions {
   tuning?: Partial<CoalescerOptions>;
   /** Also serve the analytics and pipeline endpoints and the dashboard (reads PostgreSQL, Temporal). */
   serving?: ServingConfig;
+  /** A worker of the API's cluster (API_PROCESSES > 1, api/server.ts). */
+  cluster?: ClusterPeer | undefined;
 }
 
 /** The smallest max.message.bytes of the entity topics: what one partition's batch may hold. */
@@ -68,7 +72,7 @@ async function maxMessageBytes(admin: Admin, topics: string[]): Promise<number |
 export function createIngestService(
   config: IngestConfig,
   log: Logger,
-  { tuning = {}, serving: servingConfig }: ServiceOptions = {},
+  { tuning = {}, serving: servingConfig, cluster }: ServiceOptions = {},
 ): IngestService {
   const access = apiAccess(config); // first: a refused configuration starts nothing
   const kafka = createKafka(config, log, 'ingest');
@@ -86,22 +90,27 @@ export function createIngestService(
     onBatch: (outcome) => metrics.observeBatch(outcome),
   });
   metrics.watchProducer(() => producer.stats());
+  cluster?.collectFrom(metrics.registry);
   const readiness = createReadiness(kafkaProbe(admin, topics), READINESS);
-  const serving =
-    servingConfig &&
-    createServing(servingConfig, log, async () =>
-      (await metrics.recordsProduced.get()).values.reduce((n, v) => n + v.value, 0),
-    );
+  // The dashboard's ingest rate counts the records of every process of the cluster.
+  const recordsProduced = cluster
+    ? async () => totalOf(await cluster.metricsJson(), RECORDS_PRODUCED)
+    : async () => totalOf([await metrics.recordsProduced.get()], RECORDS_PRODUCED);
+  const serving = servingConfig && createServing(servingConfig, log, recordsProduced);
   const app = createApp({
     producer,
     readiness,
     metrics,
     log,
     access,
-    rateLimit: { ratePerSecond: config.API_RATE_LIMIT, burst: config.API_RATE_BURST },
+    rateLimit: shareOfLimit(
+      { ratePerSecond: config.API_RATE_LIMIT, burst: config.API_RATE_BURST },
+      cluster?.processes ?? 1,
+    ),
     corsOrigins: config.API_CORS_ORIGINS,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     serving: serving?.router,
+    cluster,
   });
   let server: Server | undefined;
 

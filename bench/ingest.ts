@@ -2,7 +2,8 @@
 // autocannon, next to the raw kafkajs producer rate of the same machine (the ceiling). The API runs
 // as a child process (api/server.ts, as in production) on a free port and writes to fresh topics
 // (`bench-<id>.*`, deleted at the end): the pipeline's real topics are not touched.
-// Options: --duration <s> (default 10), --connections <n> (default 100), --batch-connections <n>.
+// Options: --duration <s> (default 10), --connections <n> (default 100), --batch-connections <n>,
+// --processes <n> (default 1): the API's API_PROCESSES (node:cluster, one machine's cores).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -51,10 +52,20 @@ function sampleRows(): Row[] {
   );
 }
 
-async function startApi(config: Config, prefix: string): Promise<{ url: string; child: ChildProcess }> {
+async function startApi(
+  config: Config,
+  prefix: string,
+  processes: number,
+): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api', 'server.ts')], {
-    env: { ...process.env, API_PORT: String(port), KAFKA_TOPIC_PREFIX: prefix, LOG_LEVEL: config.LOG_LEVEL },
+    env: {
+      ...process.env,
+      API_PORT: String(port),
+      API_PROCESSES: String(processes),
+      KAFKA_TOPIC_PREFIX: prefix,
+      LOG_LEVEL: config.LOG_LEVEL,
+    },
     // Request logs are written (pino, as in production) but not kept.
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -231,8 +242,14 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '10' },
       connections: { type: 'string', default: '100' },
       'batch-connections': { type: 'string', default: '10' },
+      processes: { type: 'string', default: '1' },
     },
   });
+  const processes = Number(values.processes);
+  if (!Number.isInteger(processes) || processes < 1 || processes > 64) {
+    console.error(`--processes: expected an integer from 1 to 64, got "${values.processes}"`);
+    process.exit(1);
+  }
   const duration = Number(values.duration);
   const connections = Number(values.connections);
   const batchConnections = Number(values['batch-connections']);
@@ -248,11 +265,11 @@ async function main(): Promise<void> {
   });
   const rows = sampleRows();
   const load = loadavg()[0]!.toFixed(2);
-  const { url, child } = await startApi(config, prefix);
+  const { url, child } = await startApi(config, prefix, processes);
   const perSend = perSendMeter(url);
   try {
     console.log(
-      `ingest bench: API ${url} → Kafka ${config.KAFKA_BROKERS.join(',')} topics ${prefix}.*, ${duration} s per run`,
+      `ingest bench: API ${url} (${processes} process${processes === 1 ? '' : 'es'}) → Kafka ${config.KAFKA_BROKERS.join(',')} topics ${prefix}.*, ${duration} s per run`,
     );
     await singleRecords(url, config.API_KEY, rows, 3, connections); // warm-up (JIT, connections)
     await perSend();

@@ -1,6 +1,6 @@
 // The one place that reads the environment. Defaults match docker-compose.yml and the local stack
 // (stack/lib.sh); a real deployment changes only these variables.
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SQL_IDENTIFIER, SQL_IDENTIFIER_RULE } from '../domain/sql-identifier.ts';
@@ -18,6 +18,13 @@ const csv = z
 const sqlIdentifier = z.string().regex(SQL_IDENTIFIER, SQL_IDENTIFIER_RULE);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const emptyAsUndefined = (v: string) => (v === '' ? undefined : v);
+const MAX_API_PROCESSES = 64;
+/** A count of processes, or "auto": one per core the process may use (at most the maximum). */
+const processCount = z
+  .union([z.literal('auto'), z.coerce.number().int().min(1).max(MAX_API_PROCESSES)], {
+    error: `expected an integer from 1 to ${MAX_API_PROCESSES}, or "auto"`,
+  })
+  .transform((v) => (v === 'auto' ? Math.min(MAX_API_PROCESSES, availableParallelism()) : v));
 
 /** The local stack's write key: published in this repository, so never one a deployment may keep. */
 export const LOCAL_API_KEY = 'pinpipe-local-key';
@@ -141,6 +148,8 @@ export const ConfigSchema = z.object({
   // The address the API listens on: loopback unless opened up on purpose (0.0.0.0 or :: for every
   // interface, e.g. behind a reverse proxy on another host or in a container).
   API_HOST: z.string().min(1).default('127.0.0.1'),
+  // Processes serving the API on this machine (node:cluster, api/cluster-primary.ts); 1: no cluster.
+  API_PROCESSES: processCount.default(1),
   // The write key: the local stack's published throwaway one unless set (the API refuses that one,
   // and an empty one, with NODE_ENV=production). Clients (the emulator, benches) send it.
   API_KEY: z

@@ -1,5 +1,7 @@
 // One computation shared by every caller for a short while: dashboards refreshing every few seconds
-// and any number of clients cost one set of queries per period, not one per request.
+// and any number of clients cost one set of queries per period, not one per request. Per process:
+// with API_PROCESSES=N that is at most N per period, which is cheap, where sharing it across the
+// cluster would put the primary on every read's path.
 
 /**
  * Computes at most once per `maxAgeMs`, one computation at a time: callers during a computation wait

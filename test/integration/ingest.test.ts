@@ -280,3 +280,78 @@ describe('api/server.ts on SIGTERM', () => {
     }
   });
 });
+
+describe('api/server.ts with API_PROCESSES=2', () => {
+  test('both processes produce, /metrics counts every record, SIGTERM drains both and exits 0', async () => {
+    const clusterPrefix = freshName('test-ingest-cluster');
+    const clusterTopics = ENTITIES.map((e) => entityTopic(clusterPrefix, e));
+    const admin = createKafka(config).admin();
+    await admin.connect();
+    await ensureTopics(admin, clusterTopics, { partitions: 3, replicationFactor: 1 });
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
+      env: {
+        ...process.env,
+        API_PORT: String(port),
+        API_PROCESSES: '2',
+        KAFKA_TOPIC_PREFIX: clusterPrefix,
+        API_KEY: API_KEY,
+        API_READ_KEYS: '',
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor(
+        'both API processes',
+        async () => (/"msg":"API processes listening"/.test(output) ? true : undefined),
+        30_000,
+      );
+      // A connection each (`connection: close`): the cluster hands them to the two processes in turn.
+      const posts = 20;
+      for (let i = 0; i < posts; i++) {
+        const body = JSON.stringify(geo({ ind: 40_000 + i }));
+        const status = await slowPost(`${url}/v1/geo`, body, { ...auth, connection: 'close' }).finish();
+        assert.equal(status, 202);
+      }
+      const pids = new Set(
+        output
+          .split('\n')
+          .filter((line) => line.includes('"path":"/v1/geo"'))
+          .map((line) => (JSON.parse(line) as { pid: number }).pid),
+      );
+      assert.equal(pids.size, 2, 'both processes served');
+      const metrics = (await request(`${url}/metrics`)).text;
+      assert.match(metrics, new RegExp(`^ingest_records_produced_total\\{entity="geo"\\} ${posts}$`, 'm'));
+
+      const before = await countRecords(admin, clusterTopics);
+      const inFlight = [0, 1].map((i) =>
+        slowPost(`${url}/v1/user`, JSON.stringify(user({ ind: 41_000 + i })), {
+          ...auth,
+          connection: 'close',
+        }),
+      );
+      await Promise.all(inFlight.map((p) => p.headersSent));
+      child.kill('SIGTERM');
+      await sleep(300);
+      assert.deepEqual(await Promise.all(inFlight.map((p) => p.finish())), [202, 202]);
+      assert.equal(await exited, 0, output);
+      assert.equal(
+        (await countRecords(admin, clusterTopics)) - before,
+        2,
+        'the in-flight records are in Kafka',
+      );
+      assert.equal(output.match(/"msg":"stopped"/g)?.length, 2, 'each process drained');
+    } finally {
+      child.kill('SIGKILL');
+      await admin.deleteTopics({ topics: clusterTopics }).catch(() => undefined);
+      await admin.disconnect();
+    }
+  });
+});

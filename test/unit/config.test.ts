@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 import { apiAccess } from '../../api/auth.ts';
 import { ConfigError, LOCAL_API_KEY, loadConfig } from '../../infra/config.ts';
@@ -91,4 +92,15 @@ test('API_KEYS and API_READ_KEYS: named keys; the names are checked, and reads n
     () => apiAccess(loadConfig({ NODE_ENV: 'production', API_KEYS: `a:${LOCAL_API_KEY}` })),
     /API_KEYS holds the local stack's published key/,
   );
+});
+
+test('API_PROCESSES: 1 by default, an integer from 1 to 64, or "auto" for one per core', () => {
+  assert.equal(loadConfig({}).API_PROCESSES, 1, 'one process, no cluster');
+  assert.equal(loadConfig({ API_PROCESSES: '4' }).API_PROCESSES, 4);
+  assert.equal(loadConfig({ API_PROCESSES: '64' }).API_PROCESSES, 64);
+  assert.equal(loadConfig({ API_PROCESSES: 'auto' }).API_PROCESSES, Math.min(64, availableParallelism()));
+  for (const bad of ['0', '65', '1.5', 'two', '', 'AUTO']) {
+    assert.throws(() => loadConfig({ API_PROCESSES: bad }), /at API_PROCESSES/, JSON.stringify(bad));
+  }
+  assert.throws(() => loadConfig({ API_PROCESSES: 'many' }), /expected an integer from 1 to 64, or "auto"/);
 });

@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
 import { createApp } from '../../api/app.ts';
 import { createMetrics } from '../../api/metrics.ts';
-import { createRateLimiter } from '../../api/rate-limit.ts';
+import { createRateLimiter, shareOfLimit } from '../../api/rate-limit.ts';
 import { FakeProducer } from '../support/fake-producer.ts';
 import { request, serve } from '../support/http.ts';
 import { pin } from '../support/records.ts';
@@ -28,6 +28,27 @@ test('a token bucket per key: the burst at once, then the rate; a refusal says h
     'a request larger than the bucket costs the bucket, never refused forever',
   );
   assert.equal(limiter.take('a', 30), 2, '20 records short at 10/s: 2 s');
+});
+
+test('API_PROCESSES=N: each process enforces 1/N of the rate and the burst, so N enforce the limit', () => {
+  assert.deepEqual(shareOfLimit({ ratePerSecond: 100_000, burst: 200_000 }, 1), {
+    ratePerSecond: 100_000,
+    burst: 200_000,
+  });
+  assert.deepEqual(shareOfLimit({ ratePerSecond: 100_000, burst: 200_000 }, 3), {
+    ratePerSecond: 100_000 / 3,
+    burst: 66_666,
+  });
+  assert.equal(shareOfLimit({ ratePerSecond: 1, burst: 2 }, 8).burst, 1, 'never an empty bucket');
+  const clock = { t: 0 };
+  const processes = [1, 2].map(() =>
+    createRateLimiter(shareOfLimit({ ratePerSecond: 10, burst: 20 }, 2), () => clock.t),
+  );
+  for (const limiter of processes) assert.equal(limiter.take('a', 10), 0, 'half the burst in each');
+  for (const limiter of processes) assert.equal(limiter.take('a', 1), 1, 'then both are empty');
+  clock.t = 1_000;
+  for (const limiter of processes) assert.equal(limiter.take('a', 5), 0, 'each refills half the rate');
+  for (const limiter of processes) assert.equal(limiter.take('a', 1), 1);
 });
 
 test('the write endpoints answer 429 with Retry-After past a key’s limit, and take records again after it', async () => {
