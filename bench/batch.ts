@@ -125,9 +125,11 @@ async function main(): Promise<void> {
     // Worker processes of their own, as a deployment's: the partitions' exports and the entities' work
     // spread over them, and each one's peak memory is its own (the bench's producer is not in it).
     for (let i = 0; i < workers; i++) children.push(await startWorkerProcess(h, i));
+    const cpuBefore = await Promise.all(children.map((c) => cpuSeconds(c.pid)));
     t = Date.now();
     const report = await h.runDay(DAY);
     const wallMs = Date.now() - t;
+    const cpuAfter = await Promise.all(children.map((c) => cpuSeconds(c.pid)));
     console.log(table(report, wallMs));
     const e = report.entities;
     console.log(
@@ -140,6 +142,7 @@ async function main(): Promise<void> {
       `worker peak RSS: ${peaks.map((mb) => (mb === undefined ? '?' : `${mb.toFixed(0)} MB`)).join(', ')} ` +
         `(${posts.toLocaleString('en')} distinct posts; the latest event per post is chosen in sorted runs on disk)`,
     );
+    console.log(cpuLine(cpuBefore, cpuAfter, 3 * records));
     const target = wallMs < 60_000 ? 'under' : 'over';
     console.log(
       `whole day: ${(wallMs / 1000).toFixed(1)} s for ${records.toLocaleString('en')} records per entity (${target} the 60 s target)`,
@@ -149,6 +152,32 @@ async function main(): Promise<void> {
     await Promise.all(children.map((c) => (c.exitCode === null ? once(c, 'exit') : undefined)));
     await h.close();
   }
+}
+
+/** User + system CPU time of a process and all its threads so far, in seconds (/proc/<pid>/stat). */
+async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command's closing parenthesis: state is the 1st, utime the 12th, stime the 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : undefined;
+}
+
+/** sysconf(_SC_CLK_TCK): 100 on Linux on every architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
+/** Each worker's CPU time over the day and its share, and CPU-µs per record of the day. */
+function cpuLine(before: (number | undefined)[], after: (number | undefined)[], records: number): string {
+  const used = after.map((a, i) => (a === undefined || before[i] === undefined ? 0 : a - before[i]!));
+  const total = used.reduce((n, x) => n + x, 0);
+  const shares = used.map(
+    (x, i) => `w${i} ${x.toFixed(1)} s (${total ? ((100 * x) / total).toFixed(0) : 0}%)`,
+  );
+  return (
+    `worker CPU (user + system): ${shares.join(', ')}; ` +
+    `${((total * 1e6) / records).toFixed(1)} CPU-µs per record of the day`
+  );
 }
 
 /** The process's peak resident memory (VmHWM, threads included), in MB. */

@@ -141,6 +141,7 @@ async function main(): Promise<void> {
       maxBatchesPerRun: config.STREAM_MAX_BATCHES_PER_RUN,
     }));
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     const handles = await Promise.all(
       inputs.map((i) =>
         temporal.client.workflow.start(stream, { workflowId: i.stream, taskQueue, args: [i] }),
@@ -150,10 +151,17 @@ async function main(): Promise<void> {
       const statuses = await Promise.all(handles.map((h) => h.query(statusQuery)));
       if (statuses.every((s) => s.totals.read >= RECORDS)) {
         const seconds = (performance.now() - started) / 1000;
+        const cpu = process.cpuUsage(cpuStarted);
         const batches = statuses.reduce((n, s) => n + s.totals.batches, 0);
         console.log(
           `throughput: ${(3 * RECORDS).toLocaleString()} records in ${seconds.toFixed(1)} s = ` +
             `${Math.round((3 * RECORDS) / seconds).toLocaleString()} records/s into PostgreSQL (${batches} micro-batches)`,
+        );
+        // The worker runs in this process (the queries above are a small part of it); PostgreSQL's
+        // own CPU is not in it.
+        console.log(
+          `worker CPU (user + system): ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, ` +
+            `${((cpu.user + cpu.system) / (3 * RECORDS)).toFixed(1)} CPU-µs per record`,
         );
         break;
       }
