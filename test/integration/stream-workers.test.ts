@@ -7,7 +7,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Client } from '@temporalio/client';
 import pg from 'pg';
-import { cleanRecord } from '../../domain/entities.ts';
 import { statusQuery, stopSignal } from '../../domain/stream-wire.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import type { PipelineClients } from '../../workers/clients.ts';
@@ -16,6 +15,7 @@ import { openTestClients } from '../support/clients.ts';
 import { freshName } from '../support/names.ts';
 import { readSampleRecords } from '../support/records.ts';
 import {
+  assertPinTableIsLatest,
   createSpeedSchema,
   deleteTestTopics,
   dropSchema,
@@ -155,16 +155,5 @@ test('three worker processes share a stream of three shards; every record applie
   );
 
   // What one process makes of the same records: each post's latest event, cleaned.
-  const latest = new Map(pins.map((p) => [p.index, p]));
-  for (const p of edited) latest.set(p.index, p);
-  const expected = [...latest.values()]
-    .map((p) => cleanRecord('pin', p))
-    .map((r) => (r.ok ? r.record : assert.fail(r.reason)))
-    .sort((a, b) => a.ind - b.ind);
-  const { rows } = await clients.pool.query(
-    `SELECT ind, unique_id, title, description, follower_count::float8 AS follower_count, poster_name, tag_list,
-            is_image_or_video, image_src, save_location, category
-     FROM ${q(schema)}.pin ORDER BY ind`,
-  );
-  assert.deepEqual(rows, expected);
+  await assertPinTableIsLatest(clients.pool, schema, [...pins, ...edited]);
 });

@@ -4,7 +4,6 @@ import { after, before, describe, test } from 'node:test';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pg from 'pg';
-import { cleanRecord } from '../../domain/entities.ts';
 import {
   pauseSignal,
   resumeSignal,
@@ -19,7 +18,12 @@ import { stream, type StreamInput } from '../../workflows/stream.ts';
 import { freshName } from '../support/names.ts';
 import { readSampleRecords } from '../support/records.ts';
 import { streamInputFor } from '../support/stream-input.ts';
-import { sendRaw, startSpeedTestbed, type SpeedTestbed } from '../support/stream-fixture.ts';
+import {
+  assertPinTableIsLatest,
+  sendRaw,
+  startSpeedTestbed,
+  type SpeedTestbed,
+} from '../support/stream-fixture.ts';
 import { waitFor } from '../support/wait.ts';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -93,18 +97,7 @@ describe('speed layer stream', () => {
     assert.equal(status.totals.deadLettered, INVALID.length);
     assert.ok(status.generation >= 2, `continued as new (generation ${status.generation})`);
 
-    const latest = new Map(pins.map((p) => [p.index, p]));
-    for (const p of again) latest.set(p.index, p);
-    const expected = [...latest.values()]
-      .map((p) => cleanRecord('pin', p))
-      .map((r) => (r.ok ? r.record : assert.fail(r.reason)))
-      .sort((a, b) => a.ind - b.ind);
-    const { rows } = await clients.pool.query(
-      `SELECT ind, unique_id, title, description, follower_count::float8 AS follower_count, poster_name, tag_list,
-              is_image_or_video, image_src, save_location, category
-       FROM ${pg.escapeIdentifier(schema)}.pin ORDER BY ind`,
-    );
-    assert.deepEqual(rows, expected);
+    await assertPinTableIsLatest(clients.pool, schema, [...pins, ...again]);
 
     for (const o of await offsets(i.stream)) {
       assert.equal(o.applied, o.next, 'each offset applied exactly once');

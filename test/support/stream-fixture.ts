@@ -1,10 +1,12 @@
 // Isolation for speed-layer tests on the shared stack: fresh topics and a fresh PostgreSQL schema
 // shaped like `speed`, so tests never touch the real tables or each other; or all of it at once, with
 // a real worker (startSpeedTestbed).
+import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import pg from 'pg';
+import { cleanRecord } from '../../domain/entities.ts';
 import { ENTITIES, allTopics, entityTopic, type Entity } from '../../domain/wire.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import type { Pool } from '../../infra/db.ts';
@@ -136,3 +138,25 @@ export async function startSpeedTestbed(taskQueue: string): Promise<SpeedTestbed
 }
 
 export { ENTITIES };
+
+/**
+ * The speed layer's pin table holds, for every post, its latest event cleaned (the records in the
+ * order Kafka took them, one partition per post), as one process would make it: a stream is exact.
+ */
+export async function assertPinTableIsLatest(
+  pool: Pool,
+  schema: string,
+  sentInOrder: Record<string, unknown>[],
+): Promise<void> {
+  const latest = new Map(sentInOrder.map((p) => [p.index, p]));
+  const expected = [...latest.values()]
+    .map((p) => cleanRecord('pin', p))
+    .map((r) => (r.ok ? r.record : assert.fail(r.reason)))
+    .sort((a, b) => a.ind - b.ind);
+  const { rows } = await pool.query(
+    `SELECT ind, unique_id, title, description, follower_count::float8 AS follower_count, poster_name, tag_list,
+            is_image_or_video, image_src, save_location, category
+     FROM ${pg.escapeIdentifier(schema)}.pin ORDER BY ind`,
+  );
+  assert.deepEqual(rows, expected);
+}
