@@ -231,30 +231,49 @@ function slowPost(url: string, body: string, headers: Record<string, string>) {
   };
 }
 
+/** `api/server.ts` as a process of its own, producing to fresh topics; `close()` kills it and deletes them. */
+async function startApiProcess(name: string, env: NodeJS.ProcessEnv) {
+  const prefix = freshName(name);
+  const topics = ENTITIES.map((e) => entityTopic(prefix, e));
+  const admin = createKafka(config).admin();
+  await admin.connect();
+  await ensureTopics(admin, topics, { partitions: 3, replicationFactor: 1 });
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
+    env: {
+      ...process.env,
+      API_PORT: String(port),
+      KAFKA_TOPIC_PREFIX: prefix,
+      API_KEY: API_KEY,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const api = {
+    child,
+    admin,
+    topics,
+    url: `http://127.0.0.1:${port}`,
+    /** Everything the process (and its children) printed so far. */
+    output: '',
+    exited: new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
+    async close() {
+      child.kill('SIGKILL');
+      await admin.deleteTopics({ topics }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+  child.stdout.on('data', (chunk: Buffer) => (api.output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (api.output += chunk.toString()));
+  return api;
+}
+
 describe('api/server.ts on SIGTERM', () => {
   test('finishes the requests in flight, flushes, and exits 0', async () => {
-    const stopPrefix = freshName('test-ingest-stop');
-    const stopTopics = ENTITIES.map((e) => entityTopic(stopPrefix, e));
-    const admin = createKafka(config).admin();
-    await admin.connect();
-    await ensureTopics(admin, stopTopics, { partitions: 3, replicationFactor: 1 });
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
-      env: {
-        ...process.env,
-        API_PORT: String(port),
-        KAFKA_TOPIC_PREFIX: stopPrefix,
-        API_KEY: API_KEY,
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const api = await startApiProcess('test-ingest-stop', {});
+    const { child, admin, topics: stopTopics, url, exited } = api;
     try {
-      const url = `http://127.0.0.1:${port}`;
       await waitFor(
         'the API',
         async () =>
@@ -270,47 +289,27 @@ describe('api/server.ts on SIGTERM', () => {
       await sleep(300);
       const status = await slow.finish();
       assert.equal(status, 202);
-      assert.equal(await exited, 0, output);
+      assert.equal(await exited, 0, api.output);
       assert.equal((await countRecords(admin, stopTopics)) - before, 1, 'the in-flight record is in Kafka');
-      assert.match(output, /"msg":"stopped"/);
+      assert.match(api.output, /"msg":"stopped"/);
     } finally {
-      child.kill('SIGKILL');
-      await admin.deleteTopics({ topics: stopTopics }).catch(() => undefined);
-      await admin.disconnect();
+      await api.close();
     }
   });
 });
 
 describe('api/server.ts with API_PROCESSES=2', () => {
   test('both processes produce, /metrics counts every record, SIGTERM drains both and exits 0', async () => {
-    const clusterPrefix = freshName('test-ingest-cluster');
-    const clusterTopics = ENTITIES.map((e) => entityTopic(clusterPrefix, e));
-    const admin = createKafka(config).admin();
-    await admin.connect();
-    await ensureTopics(admin, clusterTopics, { partitions: 3, replicationFactor: 1 });
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'api/server.ts'], {
-      env: {
-        ...process.env,
-        API_PORT: String(port),
-        API_PROCESSES: '2',
-        KAFKA_TOPIC_PREFIX: clusterPrefix,
-        API_KEY: API_KEY,
-        API_READ_KEYS: '',
-        NODE_ENV: 'development',
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const api = await startApiProcess('test-ingest-cluster', {
+      API_PROCESSES: '2',
+      API_READ_KEYS: '',
+      NODE_ENV: 'development',
     });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { child, admin, topics: clusterTopics, url, exited } = api;
     try {
-      const url = `http://127.0.0.1:${port}`;
       await waitFor(
         'both API processes',
-        async () => (/"msg":"API processes listening"/.test(output) ? true : undefined),
+        async () => (/"msg":"API processes listening"/.test(api.output) ? true : undefined),
         30_000,
       );
       // A connection each (`connection: close`): the cluster hands them to the two processes in turn.
@@ -321,7 +320,7 @@ describe('api/server.ts with API_PROCESSES=2', () => {
         assert.equal(status, 202);
       }
       const pids = new Set(
-        output
+        api.output
           .split('\n')
           .filter((line) => line.includes('"path":"/v1/geo"'))
           .map((line) => (JSON.parse(line) as { pid: number }).pid),
@@ -341,17 +340,15 @@ describe('api/server.ts with API_PROCESSES=2', () => {
       child.kill('SIGTERM');
       await sleep(300);
       assert.deepEqual(await Promise.all(inFlight.map((p) => p.finish())), [202, 202]);
-      assert.equal(await exited, 0, output);
+      assert.equal(await exited, 0, api.output);
       assert.equal(
         (await countRecords(admin, clusterTopics)) - before,
         2,
         'the in-flight records are in Kafka',
       );
-      assert.equal(output.match(/"msg":"stopped"/g)?.length, 2, 'each process drained');
+      assert.equal(api.output.match(/"msg":"stopped"/g)?.length, 2, 'each process drained');
     } finally {
-      child.kill('SIGKILL');
-      await admin.deleteTopics({ topics: clusterTopics }).catch(() => undefined);
-      await admin.disconnect();
+      await api.close();
     }
   });
 });
