@@ -40,7 +40,8 @@ type StreamRow = PipelineStatus['streams'][number];
  * never Temporal's own text (addresses, internals); `npm run stream:status` shows the full error.
  */
 export function publicStreamError(message: string): string {
-  return /DEADLINE_EXCEEDED|took over|timed? ?out/i.test(message)
+  // Every way gRPC, the server and the SDK say a call ran out of time (or was cut short at its deadline).
+  return /DEADLINE_EXCEEDED|deadline|CANCELLED|took over|timed? ?out|timeout/i.test(message)
     ? 'no worker answered its status query in time: is a worker running?'
     : 'its status query failed: see npm run stream:status';
 }
