@@ -60,6 +60,15 @@ export function batchWorkflowId(day: BatchDay, prefix = ''): string {
  */
 export const BATCH_SCHEDULE_ID = 'batch-daily';
 
+/**
+ * The queue of a batch day's units (one Kafka partition of one entity, downloaded and cleaned on one
+ * worker): every worker process polls it, each taking at most BATCH_UNITS_AT_ONCE units at a time, so
+ * a day's units spread over all workers.
+ */
+export function batchUnitsQueue(sharedQueue: string): string {
+  return `${sharedQueue}-batch-units`;
+}
+
 /** The queue only one worker process polls: `pinterest-pipeline@host-4242`. */
 export function workerTaskQueue(sharedQueue: string, workerId: string): string {
   return `${sharedQueue}@${workerId}`;
@@ -69,8 +78,10 @@ export function workerTaskQueue(sharedQueue: string, workerId: string): string {
 //   <root>raw/entity=pin/dt=2026-11-21/partition=0/part-00000.jsonl.gz       a Kafka partition's records
 //   <root>cleaned/entity=pin/dt=2026-11-21/partition=0/part-00000.jsonl.gz   that raw object, cleaned
 //   <root>rejected/entity=pin/dt=2026-11-21/partition=0/part-00000.jsonl.gz  its lines that failed
-//   <root>latest/entity=pin/dt=2026-11-21/part-00000.jsonl.gz                each post's latest cleaned
-//                                                                            event of the day, by ind
+//   <root>latest/entity=pin/dt=2026-11-21/partition=0/part-00000.jsonl.gz    each post's latest cleaned
+//                                                                            event of the day in the
+//                                                                            partition, by ind (the load
+//                                                                            merges the partitions')
 //   <root>reports/dt=2026-11-21/report.json                                  the day's report
 // `root` is '' or ends with '/'. Parts are numbered from 0 (raw in offset order, latest in ind order),
 // and each cleaned or rejected object mirrors its raw one (absent when it would be empty), so a
@@ -81,8 +92,19 @@ export function dayPrefix(root: string, zone: BatchZone, entity: Entity, day: Ba
   return `${root}${zone}/entity=${entity}/dt=${day}/`;
 }
 
+/** One Kafka partition's objects of a day in a zone: the batch day's unit of download and clean. */
+export function partitionPrefix(
+  root: string,
+  zone: BatchZone,
+  entity: Entity,
+  day: BatchDay,
+  partition: number,
+): string {
+  return `${dayPrefix(root, zone, entity, day)}partition=${partition}/`;
+}
+
 export function rawPartitionPrefix(root: string, entity: Entity, day: BatchDay, partition: number): string {
-  return `${dayPrefix(root, 'raw', entity, day)}partition=${partition}/`;
+  return partitionPrefix(root, 'raw', entity, day, partition);
 }
 
 export function partName(part: number): string {

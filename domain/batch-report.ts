@@ -38,6 +38,22 @@ export interface EntityCleaned {
   latestObjects: WrittenObject[];
 }
 
+/** One unit of a day (an entity's Kafka partition), downloaded and cleaned on one worker. */
+export interface UnitCleaned extends EntityCleaned {
+  entity: Entity;
+  partition: number;
+  /** The worker process that did it (its own task queue's name). */
+  worker: string;
+  downloadMs: number;
+  cleanMs: number;
+}
+
+/** A unit as the day's report lists it: where it ran and what it took. */
+export type UnitReport = Pick<
+  UnitCleaned,
+  'entity' | 'partition' | 'worker' | 'in' | 'downloadMs' | 'cleanMs'
+>;
+
 export interface EntityDayReport {
   exported: { records: number; partitions: PartitionExport[] };
   cleaned: EntityCleaned;
@@ -72,8 +88,16 @@ export interface BatchDayReport {
   totals: { exported: number; cleaned: number; rejected: number; loadedRows: number };
   /** Rows of each batch view after the refresh. */
   views: Record<string, number>;
-  /** Wall-clock milliseconds of each phase, as the workflow saw them. */
+  /**
+   * Wall-clock milliseconds of each phase, as the workflow saw them. The units download and clean
+   * at once: `download` is the longest unit's download, `clean` the rest of the units' time.
+   */
   phasesMs: Record<BatchPhase, number>;
-  /** Workers that held the day's files: more than one when a worker was lost mid-way. */
+  /**
+   * Workers that held the day's files: those that did its units, or, for a day run before units (one
+   * worker for the whole day), that worker and any that took over from a lost one.
+   */
   localWorkers: string[];
+  /** Each unit, where it ran and what it took. Absent from days run before units. */
+  units?: UnitReport[];
 }

@@ -40,6 +40,11 @@ const PERMANENT = {
   BatchDayExpired: 'BatchDayExpired',
   /** Records cleaned plus rejected differ from records exported: a file was cut short or read twice. */
   BatchCountMismatch: 'BatchCountMismatch',
+  /**
+   * The publish of a day found an entity's staged rows differing from what its load reported (the
+   * staging table was dropped or changed in between): the loads must run again.
+   */
+  BatchStagingMismatch: 'BatchStagingMismatch',
   /** A stream's input names what cannot be (a schema that is not a PostgreSQL identifier): the stream ends. */
   StreamInputInvalid: 'StreamInputInvalid',
 } as const;

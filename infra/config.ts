@@ -134,6 +134,8 @@ export const ConfigSchema = z.object({
   BATCH_OBJECT_RECORDS: z.coerce.number().int().min(1).max(10_000_000).default(250_000),
   /** Threads of a worker process for the export and the clean; unset: one per core. */
   BATCH_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  /** Units of a day (an entity's Kafka partition) a worker process downloads and cleans at once; unset: BATCH_THREADS. */
+  BATCH_UNITS_AT_ONCE: z.coerce.number().int().min(1).max(64).optional(),
   BATCH_SCHEMA: sqlIdentifier.default('batch'),
   BATCH_VIEWS_SCHEMA: sqlIdentifier.default('batch_views'),
   // The daily Schedule the workers register (one per deployment sharing a namespace).

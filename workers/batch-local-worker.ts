@@ -1,12 +1,16 @@
-// The second worker of each process: it polls this process's own task queue and runs the activities
-// that must share its disk (download, clean, removal of the files), and the micro-batches of the
-// streams whose last batch ran here (their partitions are fetched by this process). No workflows.
-import { hostname } from 'node:os';
+// The other workers of each process, beside the shared queue's (pipeline-worker.ts); no workflows:
+// - the units worker polls the queue of the batch days' units (every process polls it), taking at
+//   most BATCH_UNITS_AT_ONCE at a time, so a day's units spread over all the processes;
+// - the local worker polls this process's own task queue: the micro-batches of the streams whose last
+//   batch ran here (their partitions are fetched by this process), and the download, clean and removal
+//   of files of batch days run before units.
+import { availableParallelism, hostname } from 'node:os';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createBatchLocalActivities } from '../activities/batch/index.ts';
+import { createBatchUnitActivities } from '../activities/batch/local.ts';
 import type { StreamActivities } from '../activities/stream.ts';
-import { workerTaskQueue } from '../domain/batch-keys.ts';
+import { batchUnitsQueue, workerTaskQueue } from '../domain/batch-keys.ts';
 import type { Config } from '../infra/config.ts';
 
 /** `pinterest-pipeline@host-4242`: one process, one queue. */
@@ -28,4 +32,37 @@ export async function createBatchLocalWorker(
     taskQueue,
     activities: { ...createBatchLocalActivities({ s3: clients.s3, config }), ...stream },
   });
+}
+
+export async function createBatchUnitsWorker(
+  config: Config,
+  clients: { s3: S3Client },
+  connection: NativeConnection,
+  sharedQueue: string,
+  /** This process's own queue: the name its units report as the worker that did them. */
+  localQueue: string,
+): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: batchUnitsQueue(sharedQueue),
+    activities: createBatchUnitActivities({ s3: clients.s3, config, worker: localQueue }),
+    maxConcurrentActivityTaskExecutions:
+      config.BATCH_UNITS_AT_ONCE ?? config.BATCH_THREADS ?? availableParallelism(),
+  });
+}
+
+/** Every worker of one process on `sharedQueue`: the shared queue's, the units' and its own queue's. */
+export async function createBatchWorkers(
+  config: Config,
+  clients: { s3: S3Client },
+  connection: NativeConnection,
+  sharedQueue: string,
+  localQueue: string,
+  stream?: StreamActivities,
+): Promise<Worker[]> {
+  return [
+    await createBatchLocalWorker(config, clients, connection, localQueue, stream),
+    await createBatchUnitsWorker(config, clients, connection, sharedQueue, localQueue),
+  ];
 }

@@ -4,7 +4,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit, type Config } from '../infra/config.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 import { connectTemporal } from '../infra/temporal.ts';
-import { createBatchLocalWorker, localTaskQueue } from './batch-local-worker.ts';
+import { createBatchWorkers, localTaskQueue } from './batch-local-worker.ts';
 import { ensureBatchSchedule } from './batch-schedule.ts';
 import { openPipelineClients } from './clients.ts';
 import { createPipelineWorker, streamActivities } from './pipeline-worker.ts';
@@ -27,13 +27,20 @@ async function main(): Promise<void> {
       localQueue,
       stream,
     );
-    const localWorker = await createBatchLocalWorker(config, clients, connection, localQueue, stream);
+    const batchWorkers = await createBatchWorkers(
+      config,
+      clients,
+      connection,
+      config.PIPELINE_TASK_QUEUE,
+      localQueue,
+      stream,
+    );
     await registerBatchSchedule(config, log);
     log.info(
       { taskQueue: config.PIPELINE_TASK_QUEUE, localQueue, namespace: config.TEMPORAL_NAMESPACE },
       'worker started',
     );
-    await Promise.all([worker.run(), localWorker.run()]);
+    await Promise.all([worker, ...batchWorkers].map((w) => w.run()));
     log.info('worker drained');
   } finally {
     // After a failed start the workers still hold the connection and close() throws: the failure

@@ -10,6 +10,7 @@ import {
   CancellationScope,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   sleep,
   startChild,
@@ -19,9 +20,10 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { BatchActivities, BatchLocalActivities } from '../activities/batch/index.ts';
-import type { CleanResult } from '../activities/batch/local.ts';
+import type { BatchUnitActivities, CleanResult } from '../activities/batch/local.ts';
 import { archivedExport, type PartitionArchive } from '../domain/batch-archive.ts';
 import {
+  batchUnitsQueue,
   batchWorkflowId,
   dayBeforeScheduledTime,
   isBatchDay,
@@ -30,7 +32,15 @@ import {
   type BatchOutcome,
 } from '../domain/batch-keys.ts';
 import { FAILURES, innermostMessage, PERMANENT_FAILURES } from '../domain/failures.ts';
-import type { BatchDayReport, BatchPhase, EntityLoaded, PartitionExport } from '../domain/batch-report.ts';
+import type {
+  BatchDayReport,
+  BatchPhase,
+  EntityLoaded,
+  PartitionExport,
+  RejectCounts,
+  UnitCleaned,
+  UnitReport,
+} from '../domain/batch-report.ts';
 import { byEntity, ENTITIES, SEARCH_ATTRIBUTES, type Entity } from '../domain/wire.ts';
 
 export interface BatchDayInput {
@@ -52,8 +62,14 @@ const { planBatchExport, getBatchWorkerQueue, publishBatchReport } = proxyActivi
   startToCloseTimeout: '2 minutes',
   retry,
 });
-const { exportBatchPartition, loadBatchDay, refreshBatchViews } = proxyActivities<BatchActivities>({
-  startToCloseTimeout: '2 hours',
+const { exportBatchPartition, loadBatchEntity, loadBatchDay, refreshBatchViews } =
+  proxyActivities<BatchActivities>({
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '30 seconds',
+    retry,
+  });
+const { publishBatchDay } = proxyActivities<BatchActivities>({
+  startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '30 seconds',
   retry,
 });
@@ -63,7 +79,23 @@ const { markBatchDayFailed } = proxyActivities<BatchActivities>({
 });
 
 /**
- * On a worker's own queue. A worker that dies stops heartbeating; the retry then waits on a queue
+ * Runs started before units (the patch below) download and clean the whole day on one worker.
+ * Replaying them takes that path again; new runs cut the day into units.
+ */
+const UNITS_PATCH = 'batch-day-units';
+
+/**
+ * A unit on the units queue (every worker polls it). A worker that dies stops heartbeating, and the
+ * unit, only it, is retried on another worker, which downloads it again.
+ */
+const UNIT_OPTIONS: Omit<ActivityOptions, 'taskQueue'> = {
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '20 seconds',
+  retry,
+};
+
+/**
+ * On a worker's own queue (runs started before units). A worker that dies stops heartbeating; the retry then waits on a queue
  * nobody polls, and schedule-to-start (enforced per attempt, never retried) ends it, so the workflow
  * can start the download and the clean over on another worker.
  */
@@ -168,13 +200,20 @@ async function runDay(day: BatchDay): Promise<BatchDayReport> {
   };
 
   const { exports, dayComplete } = await timed('export', () => exportDay(day));
-  const rawKeys = byEntity((e) => exports[e].flatMap((p) => p.objects.map((o) => o.key)));
-  const { cleaned, workers, downloadMs, cleanMs } = await cleanOnOneWorker(day, rawKeys);
+  const { cleaned, workers, downloadMs, cleanMs, unitReports } = patched(UNITS_PATCH)
+    ? await cleanUnits(day, exports)
+    : await cleanOnOneWorker(
+        day,
+        byEntity((e) => exports[e].flatMap((p) => p.objects.map((o) => o.key))),
+      );
   phasesMs.download = downloadMs;
   phasesMs.clean = cleanMs;
   checkCounts(exports, cleaned);
-  const latestKeys = byEntity((e) => cleaned[e].latestObjects.map((o) => o.key));
-  const loaded = await timed('load', () => loadBatchDay({ day, latest: latestKeys }));
+  const loaded = await timed('load', () =>
+    unitReports
+      ? loadEntities(day, unitReports)
+      : loadBatchDay({ day, latest: byEntity((e) => cleaned[e].latestObjects.map((o) => o.key)) }),
+  );
   const views = await timed('views', () => refreshBatchViews());
   phasesMs.total = Date.now() - started;
 
@@ -188,6 +227,7 @@ async function runDay(day: BatchDay): Promise<BatchDayReport> {
     views,
     phasesMs,
     workers,
+    units: unitReports?.map(unitReport),
   });
   await publishBatchReport(report);
   return report;
@@ -226,6 +266,91 @@ function checkCounts(exports: Record<Entity, PartitionExport[]>, cleaned: Record
   }
 }
 
+/**
+ * The day's units (each entity's Kafka partitions with records), downloaded and cleaned at once on
+ * whichever workers take them: a day spreads over every worker, and a lost worker costs its units.
+ */
+async function cleanUnits(day: BatchDay, exports: Record<Entity, PartitionExport[]>) {
+  const { cleanBatchUnit } = proxyActivities<BatchUnitActivities>({
+    ...UNIT_OPTIONS,
+    taskQueue: batchUnitsQueue(workflowInfo().taskQueue),
+  });
+  const from = Date.now();
+  const scope = new CancellationScope();
+  const unitReports = await scope
+    .run(() =>
+      Promise.all(
+        ENTITIES.flatMap((entity) =>
+          exports[entity]
+            .filter((p) => p.objects.length > 0)
+            .map((p) =>
+              cleanBatchUnit({ day, entity, partition: p.partition, keys: p.objects.map((o) => o.key) }),
+            ),
+        ),
+      ),
+    )
+    .catch((err: unknown) => {
+      // The other units stop too: the day has failed.
+      scope.cancel();
+      throw err;
+    });
+  const downloadMs = Math.max(0, ...unitReports.map((u) => u.downloadMs));
+  const cleaned = byEntity((e) =>
+    cleanedOfUnits(
+      e,
+      unitReports.filter((u) => u.entity === e),
+    ),
+  );
+  const workers = [...new Set(unitReports.map((u) => u.worker))];
+  return { cleaned, workers, downloadMs, cleanMs: Date.now() - from - downloadMs, unitReports };
+}
+
+/** An entity's day as the sum of its units: counts added, objects in partition order. */
+function cleanedOfUnits(entity: Entity, units: UnitCleaned[]): CleanResult {
+  const byReason: RejectCounts['byReason'] = {};
+  for (const u of units) {
+    for (const [reason, n] of Object.entries(u.rejected.byReason))
+      byReason[reason] = (byReason[reason] ?? 0) + n;
+  }
+  const sum = (fn: (u: UnitCleaned) => number) => units.reduce((n, u) => n + fn(u), 0);
+  return {
+    entity,
+    in: sum((u) => u.in),
+    out: sum((u) => u.out),
+    rejected: { total: sum((u) => u.rejected.total), byReason },
+    objects: units.flatMap((u) => u.objects),
+    rejectedObjects: units.flatMap((u) => u.rejectedObjects),
+    latestObjects: units.flatMap((u) => u.latestObjects),
+  };
+}
+
+function unitReport(u: UnitCleaned): UnitReport {
+  return {
+    entity: u.entity,
+    partition: u.partition,
+    worker: u.worker,
+    in: u.in,
+    downloadMs: u.downloadMs,
+    cleanMs: u.cleanMs,
+  };
+}
+
+/** The three entities staged at once (any workers), then the day replaced by them in one transaction. */
+async function loadEntities(day: BatchDay, units: UnitCleaned[]): Promise<Record<Entity, EntityLoaded>> {
+  const results = await Promise.all(
+    ENTITIES.map((entity) =>
+      loadBatchEntity({
+        day,
+        entity,
+        units: units.filter((u) => u.entity === entity).map((u) => u.latestObjects.map((o) => o.key)),
+      }),
+    ),
+  );
+  const loaded = byEntity((e) => results[ENTITIES.indexOf(e)] as EntityLoaded);
+  await publishBatchDay({ day, rows: byEntity((e) => loaded[e].rows) });
+  return loaded;
+}
+
 /** Download and clean on one worker; when that worker is lost, all over again on another one. */
 async function cleanOnOneWorker(day: BatchDay, rawKeys: Record<Entity, string[]>) {
   const workers: string[] = [];
@@ -237,7 +362,7 @@ async function cleanOnOneWorker(day: BatchDay, rawKeys: Record<Entity, string[]>
     try {
       const result = await scope.run(() => downloadAndClean(local, day, rawKeys));
       await removeWorkDir(taskQueue);
-      return { ...result, workers };
+      return { ...result, workers, unitReports: undefined };
     } catch (err) {
       scope.cancel();
       const lost = isWorkerLost(err);
@@ -292,6 +417,7 @@ interface ReportParts {
   views: Record<string, number>;
   phasesMs: Record<BatchPhase, number>;
   workers: string[];
+  units: UnitReport[] | undefined;
 }
 
 function buildReport(p: ReportParts): BatchDayReport {
@@ -331,5 +457,6 @@ function buildReport(p: ReportParts): BatchDayReport {
     views: p.views,
     phasesMs: p.phasesMs,
     localWorkers: p.workers,
+    ...(p.units && { units: p.units }),
   };
 }

@@ -143,6 +143,17 @@ export async function forEachGzipLine(
   afterChunk?: () => Promise<void>,
   encoding: 'utf8' | 'latin1' = 'utf8',
 ): Promise<number> {
+  let lines = 0;
+  for await (const chunk of gzipLineChunks(source, encoding)) {
+    for (const line of chunk) onLine(line);
+    lines += chunk.length;
+    if (afterChunk) await afterChunk();
+  }
+  return lines;
+}
+
+/** The lines of a gzip stream, a decompressed chunk's worth at a time. */
+async function* gzipLineChunks(source: Readable, encoding: 'utf8' | 'latin1'): AsyncGenerator<string[]> {
   const options: ZlibOptions & TransformOptions = {
     chunkSize: 256 * 1024,
     readableHighWaterMark: READ_AHEAD_BYTES,
@@ -152,29 +163,34 @@ export async function forEachGzipLine(
   source.pipe(gunzip);
   const decoder = new StringDecoder(encoding);
   let rest = '';
-  let lines = 0;
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
       const text = rest + decoder.write(chunk);
+      const lines: string[] = [];
       let start = 0;
       for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        onLine(text.slice(start, nl));
-        lines++;
+        lines.push(text.slice(start, nl));
         start = nl + 1;
       }
       rest = text.slice(start);
-      if (afterChunk) await afterChunk();
+      yield lines;
     }
   } finally {
     source.destroy();
     gunzip.destroy();
   }
   rest += decoder.end();
-  if (rest !== '') {
-    onLine(rest);
-    lines++;
+  if (rest !== '') yield [rest];
+}
+
+/**
+ * The lines of gzip JSONL objects, one after the other, pulled as they are read (a k-way merge reads
+ * several at once, a line at a time): byte strings (latin1), as `forEachGzipLine` gives them.
+ */
+export async function* gzipLines(objects: (() => Promise<Readable>)[]): AsyncGenerator<string> {
+  for (const open of objects) {
+    for await (const chunk of gzipLineChunks(await open(), 'latin1')) yield* chunk;
   }
-  return lines;
 }
 
 /** A line read as a byte string (`encoding: 'latin1'`) as the UTF-8 text it holds. */

@@ -1,10 +1,15 @@
-// Load: the day's rows into batch.pin/geo/user, one row per post (its latest event of the day, as
-// the clean's latest/ objects hold them, streamed a chunk at a time), replacing the whole day in one
-// transaction so that a re-run never duplicates and readers never see half a day.
+// Load: the day's rows into batch.pin/geo/user, one row per post (its latest event of the day), so
+// that a re-run never duplicates and readers never see half a day. Two steps:
+// - loadBatchEntity, the three entities at once (any workers): the units' latest/ objects streamed
+//   from S3 and merged (each sorted by ind; a post in two units, which only a change of partition
+//   count makes, keeps its latest event), checked, and copied into a staging table of the day;
+// - publishBatchDay: in one short transaction, each entity's day replaced by its staging table, and
+//   the day marked loaded.
+// Days run before units load in one activity and one transaction (loadBatchDay).
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { dayBounds, loadRefusedKey, type BatchDay } from '../../domain/batch-keys.ts';
+import { dayBounds, dayPrefix, loadRefusedKey, type BatchDay } from '../../domain/batch-keys.ts';
 import { FAILURES } from '../../domain/failures.ts';
 import type { EntityLoaded } from '../../domain/batch-report.ts';
 import { ENTITY } from '../../domain/entities.ts';
@@ -17,8 +22,9 @@ import { RejectCounter } from './clean-lines.ts';
 import { readCleanedLine } from './cleaned-lines.ts';
 import { currentRun } from './context.ts';
 import { narrowPostgres, permanent } from '../errors.ts';
-import { forEachGzipLine, GzipJsonlObjects, textOf } from './gzip-jsonl.ts';
-import { getObject, putObject, type Bucket } from './s3-objects.ts';
+import { GzipJsonlObjects, gzipLines, textOf } from './gzip-jsonl.ts';
+import { getObject, putObject, removeStrays, type Bucket } from './s3-objects.ts';
+import { mergeSortedLines } from './sorted-runs.ts';
 
 const q = pg.escapeIdentifier;
 
@@ -33,6 +39,19 @@ export interface LoadInput {
   day: BatchDay;
   /** The day's latest/ objects per entity, in part order: one cleaned line per post, in ind order. */
   latest: Record<Entity, string[]>;
+}
+
+export interface EntityLoadInput {
+  day: BatchDay;
+  entity: Entity;
+  /** Each unit's latest/ objects, in part order: one cleaned line per post of the unit, in ind order. */
+  units: string[][];
+}
+
+export interface PublishInput {
+  day: BatchDay;
+  /** The rows each entity's load staged: the publish checks the staging tables still hold them. */
+  rows: Record<Entity, number>;
 }
 
 interface Deps {
@@ -58,48 +77,40 @@ function checkRow(entity: Entity, row: CleanedRow): void {
   }
 }
 
+/** The lines of latest/ objects, one after the other, as byte strings. */
+function latestLines(bucket: Bucket, keys: string[]): AsyncGenerator<string> {
+  return gzipLines(keys.map((key) => async () => (await getObject(bucket, key)).body));
+}
+
 /**
- * The rows of latest/ objects, a chunk at a time, in ind order: each post once (the merge chose its
- * latest event, sorted-runs.ts). Memory holds one chunk, however large the day.
+ * Rows of cleaned lines in ind order, a chunk at a time, each post once and checked against the
+ * cleaned schema. Memory holds one chunk, however large the day.
  */
 async function forEachChunk(
-  bucket: Bucket,
   entity: Entity,
-  keys: string[],
+  lines: AsyncIterable<string>,
   onChunk: (rows: CleanedRow[]) => Promise<void>,
   heartbeat: () => void,
 ): Promise<void> {
   let chunk: CleanedRow[] = [];
   let previous = -1;
-  for (const key of keys) {
-    const { body } = await getObject(bucket, key);
-    const pending: CleanedRow[][] = [];
-    await forEachGzipLine(
-      body,
-      (line) => {
-        const { ind } = readCleanedLine(line);
-        if (ind <= previous) {
-          throw permanent(
-            FAILURES.BatchCleanedInvalid,
-            `${key}: ind ${ind} after ${previous}, not one post per line in ind order`,
-          );
-        }
-        previous = ind;
-        const row = JSON.parse(textOf(line)) as CleanedRow;
-        checkRow(entity, row);
-        chunk.push(row);
-        if (chunk.length >= INSERT_ROWS) {
-          pending.push(chunk);
-          chunk = [];
-        }
-      },
-      async () => {
-        for (let rows = pending.shift(); rows; rows = pending.shift()) await onChunk(rows);
-        heartbeat();
-      },
-      'latin1',
-    );
-    for (let rows = pending.shift(); rows; rows = pending.shift()) await onChunk(rows);
+  for await (const line of lines) {
+    const { ind } = readCleanedLine(line);
+    if (ind <= previous) {
+      throw permanent(
+        FAILURES.BatchCleanedInvalid,
+        `${entity} latest objects: ind ${ind} after ${previous}, not one post per line in ind order`,
+      );
+    }
+    previous = ind;
+    const row = JSON.parse(textOf(line)) as CleanedRow;
+    checkRow(entity, row);
+    chunk.push(row);
+    if (chunk.length >= INSERT_ROWS) {
+      await onChunk(chunk);
+      chunk = [];
+      heartbeat();
+    }
   }
   if (chunk.length > 0) await onChunk(chunk);
 }
@@ -109,7 +120,7 @@ async function forEachChunk(
  * rows. An array column (coordinates, always [latitude, longitude]) travels as two arrays, since
  * unnest would flatten a two-dimensional one.
  */
-function insertSql(schema: string, entity: Entity): string {
+function insertSql(schema: string, entity: Entity, table = ENTITY[entity].table): string {
   const args: string[] = [];
   const values: string[] = [];
   for (const { sqlType: type } of ENTITY[entity].tableColumns) {
@@ -123,7 +134,7 @@ function insertSql(schema: string, entity: Entity): string {
   }
   const names = ENTITY[entity].tableColumns.map((c) => q(c.name));
   const aliases = args.map((_, i) => `c${i + 1}`).join(', ');
-  return `INSERT INTO ${q(schema)}.${q(ENTITY[entity].table)} (dt, ${names.join(', ')})
+  return `INSERT INTO ${q(schema)}.${q(table)} (dt, ${names.join(', ')})
     SELECT $1::date, ${values.join(', ')} FROM unnest(${args.join(', ')}) AS u(${aliases})`;
 }
 
@@ -143,7 +154,7 @@ function insertParams(entity: Entity, day: BatchDay, rows: CleanedRow[]): unknow
 }
 
 const INSERT_ROWS = 5_000;
-/** pg_advisory_xact_lock(class, day): two runs of one day load one after the other. */
+/** pg_advisory_xact_lock(class, day): see lockDay. */
 const LOCK_CLASS = 20_261_121;
 
 interface Refused {
@@ -152,49 +163,47 @@ interface Refused {
 }
 
 /**
- * Replaces the day's rows of every entity in one transaction, streaming the latest/ objects from S3.
- * A row PostgreSQL refuses for its data (SQLSTATE 22, 23) is set apart with its reason and the rest
- * load: a refused row is a rejection of the day, never a failed or frozen day.
+ * Copies rows into `table` (the entity's table or its staging table), a chunk per statement. A row
+ * PostgreSQL refuses for its data (SQLSTATE 22, 23) is set apart with its reason under rejected/ and
+ * the rest load: a refused row is a rejection of the day, never a failed or frozen day.
  */
-async function replaceDay(
+async function copyRows(
   client: PoolClient,
   deps: Deps,
   day: BatchDay,
-  keys: Record<Entity, string[]>,
+  entity: Entity,
+  lines: AsyncIterable<string>,
+  table: string,
   heartbeat: () => void,
-): Promise<Record<Entity, EntityLoaded>> {
-  const schema = deps.config.BATCH_SCHEMA;
+): Promise<EntityLoaded> {
   const bucket: Bucket = { s3: deps.s3, name: deps.config.S3_BUCKET };
-  await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, dayBounds(day).start / 86_400_000]);
-  const loaded = {} as Record<Entity, EntityLoaded>;
-  for (const entity of ENTITIES) {
-    await client.query(`DELETE FROM ${q(schema)}.${q(ENTITY[entity].table)} WHERE dt = $1`, [day]);
-    const sql = insertSql(schema, entity);
-    const refused: Refused = { counts: new RejectCounter(), lines: refusedWriter(deps, bucket, entity, day) };
-    let rows = 0;
-    await forEachChunk(
-      bucket,
-      entity,
-      keys[entity],
-      async (chunk) => {
-        const result = await applyIsolating(client, chunk, async (part) => {
-          const res = await client.query(sql, insertParams(entity, day, part));
-          return res.rowCount ?? 0;
-        });
-        rows += result.applied;
-        for (const { item, error } of result.refused) {
-          const reason = describeDataError(error);
-          refused.counts.add(reason);
-          refused.lines.write(`{"reason":${JSON.stringify(reason)},${JSON.stringify(item).slice(1)}`);
-        }
-      },
-      heartbeat,
-    );
-    await refused.lines.close();
-    loaded[entity] = { rows, refused: refused.counts.toJSON() };
-  }
+  const sql = insertSql(deps.config.BATCH_SCHEMA, entity, table);
+  const refused: Refused = { counts: new RejectCounter(), lines: refusedWriter(deps, bucket, entity, day) };
+  let rows = 0;
+  await forEachChunk(
+    entity,
+    lines,
+    async (chunk) => {
+      const result = await applyIsolating(client, chunk, async (part) => {
+        const res = await client.query(sql, insertParams(entity, day, part));
+        return res.rowCount ?? 0;
+      });
+      rows += result.applied;
+      for (const { item, error } of result.refused) {
+        const reason = describeDataError(error);
+        refused.counts.add(reason);
+        refused.lines.write(`{"reason":${JSON.stringify(reason)},${JSON.stringify(item).slice(1)}`);
+      }
+    },
+    heartbeat,
+  );
+  await refused.lines.close();
+  return { rows, refused: refused.counts.toJSON() };
+}
+
+/** The day's row in batch.days, marked loaded by this run. */
+async function markLoaded(client: PoolClient, schema: string, day: BatchDay, total: number): Promise<void> {
   const { workflowId, runId } = currentRun();
-  const total = ENTITIES.reduce((n, e) => n + loaded[e].rows, 0);
   await client.query(
     `INSERT INTO ${q(schema)}.days AS d (dt, status, workflow_id, run_id, rows_loaded, loaded_at)
      VALUES ($1, 'loaded', $2, $3, $4, now())
@@ -202,7 +211,30 @@ async function replaceDay(
        loaded_at = now(), report = NULL, error = NULL, finished_at = NULL`,
     [day, workflowId, runId, total],
   );
-  return loaded;
+}
+
+/** pg_advisory_xact_lock(class, day): two runs of one day write it one after the other. */
+async function lockDay(client: PoolClient, day: BatchDay): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, dayBounds(day).start / 86_400_000]);
+}
+
+/** `pin_load_20261121`: where an entity's day waits between its load and the day's publish. */
+export function stagingTable(entity: Entity, day: BatchDay): string {
+  return `${ENTITY[entity].table}_load_${day.replaceAll('-', '')}`;
+}
+
+/** Runs fn with a heartbeat every 2 s, narrowing PostgreSQL's errors to the failures they are. */
+async function beating<T>(fn: (heartbeat: () => void) => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const heartbeat = () => ctx.heartbeat();
+  const beat = setInterval(heartbeat, 2_000);
+  try {
+    return await fn(heartbeat);
+  } catch (err) {
+    throw narrowPostgres(err);
+  } finally {
+    clearInterval(beat);
+  }
 }
 
 /** The rows PostgreSQL refused, with their reasons, beside the day's other rejections. */
@@ -215,19 +247,96 @@ function refusedWriter(deps: Deps, bucket: Bucket, entity: Entity, day: BatchDay
 }
 
 export function createBatchLoadActivities(deps: Deps) {
+  const schema = deps.config.BATCH_SCHEMA;
+  const bucket: Bucket = { s3: deps.s3, name: deps.config.S3_BUCKET };
+  const columns = (entity: Entity) =>
+    ['dt', ...ENTITY[entity].tableColumns.map((c) => c.name)].map((c) => q(c)).join(', ');
+
   return {
-    /** Returns the rows loaded and refused per entity. */
+    /**
+     * An entity's day into its staging table, in one transaction that first drops what an earlier
+     * attempt staged (a retry, or a concurrent attempt thought lost, stages the same rows once).
+     * Returns the rows staged and refused.
+     */
+    async loadBatchEntity({ day, entity, units }: EntityLoadInput): Promise<EntityLoaded> {
+      const staging = `${q(schema)}.${q(stagingTable(entity, day))}`;
+      const loaded = await beating((heartbeat) =>
+        withTransaction(deps.pool, async (client) => {
+          await client.query(`DROP TABLE IF EXISTS ${staging}`);
+          await client.query(
+            `CREATE TABLE ${staging} (LIKE ${q(schema)}.${q(ENTITY[entity].table)} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+          );
+          const lines = mergeSortedLines(units.map((keys) => latestLines(bucket, keys)));
+          return copyRows(client, deps, day, entity, lines, stagingTable(entity, day), heartbeat);
+        }),
+      );
+      // The latest/ objects of units that are no longer the day's (and of days run before units).
+      const root = deps.config.BATCH_S3_PREFIX;
+      await removeStrays(bucket, dayPrefix(root, 'latest', entity, day), units.flat());
+      return loaded;
+    },
+
+    /** Every entity's day replaced by its staging table, and the day marked loaded, in one transaction. */
+    async publishBatchDay({ day, rows }: PublishInput): Promise<void> {
+      await beating(() =>
+        withTransaction(deps.pool, async (client) => {
+          await lockDay(client, day);
+          for (const entity of ENTITIES) {
+            const table = `${q(schema)}.${q(ENTITY[entity].table)}`;
+            const staging = `${q(schema)}.${q(stagingTable(entity, day))}`;
+            const exists = await client.query('SELECT to_regclass($1) AS t', [staging]);
+            const staged = exists.rows[0].t
+              ? Number((await client.query(`SELECT count(*) AS n FROM ${staging}`)).rows[0].n)
+              : undefined;
+            if (staged !== rows[entity]) {
+              throw permanent(
+                FAILURES.BatchStagingMismatch,
+                `${entity}: the load staged ${rows[entity]} rows for ${day}, but ${staging} ${staged === undefined ? 'is gone' : `holds ${staged}`}`,
+              );
+            }
+            await client.query(`DELETE FROM ${table} WHERE dt = $1`, [day]);
+            const cols = columns(entity);
+            await client.query(`INSERT INTO ${table} (${cols}) SELECT ${cols} FROM ${staging}`);
+            await client.query(`DROP TABLE ${staging}`);
+          }
+          await markLoaded(
+            client,
+            schema,
+            day,
+            ENTITIES.reduce((n, e) => n + rows[e], 0),
+          );
+        }),
+      );
+    },
+
+    /** A day run before units: every entity's day replaced in one transaction, in this activity. */
     async loadBatchDay({ day, latest: keys }: LoadInput): Promise<Record<Entity, EntityLoaded>> {
-      const ctx = Context.current();
-      const heartbeat = () => ctx.heartbeat();
-      const beat = setInterval(heartbeat, 2_000);
-      try {
-        return await withTransaction(deps.pool, (client) => replaceDay(client, deps, day, keys, heartbeat));
-      } catch (err) {
-        throw narrowPostgres(err);
-      } finally {
-        clearInterval(beat);
-      }
+      return beating((heartbeat) =>
+        withTransaction(deps.pool, async (client) => {
+          await lockDay(client, day);
+          const loaded = {} as Record<Entity, EntityLoaded>;
+          for (const entity of ENTITIES) {
+            await client.query(`DELETE FROM ${q(schema)}.${q(ENTITY[entity].table)} WHERE dt = $1`, [day]);
+            const lines = latestLines(bucket, keys[entity]);
+            loaded[entity] = await copyRows(
+              client,
+              deps,
+              day,
+              entity,
+              lines,
+              ENTITY[entity].table,
+              heartbeat,
+            );
+          }
+          await markLoaded(
+            client,
+            schema,
+            day,
+            ENTITIES.reduce((n, e) => n + loaded[e].rows, 0),
+          );
+          return loaded;
+        }),
+      );
     },
   };
 }

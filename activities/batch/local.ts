@@ -1,21 +1,22 @@
-// Download and clean: the activities that share one worker's disk. They run on that worker's own
-// task queue (the samples' worker-specific-task-queues pattern): the shared queue's
-// getBatchWorkerQueue names it, and the workflow sends the download, the clean and the removal of the
-// files there. Files live under BATCH_WORK_DIR/<workflow id>/<run id>/<S3 key>.
+// Download and clean: the work on one worker's disk. Today a day is cut into units (an entity's Kafka
+// partition), each downloaded, cleaned and merged in one activity on the units queue that every worker
+// polls (cleanBatchUnit). Before units, the whole day ran on one worker, as separate activities on
+// that worker's own queue (the samples' worker-specific-task-queues pattern: the shared queue's
+// getBatchWorkerQueue names it); those stay for the runs started then. Files live under
+// BATCH_WORK_DIR/<workflow id>/<run id>/[<unit>/]<S3 key>.
 import { createWriteStream } from 'node:fs';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { dayPrefix, type BatchDay } from '../../domain/batch-keys.ts';
+import { dayPrefix, partitionPrefix, type BatchDay } from '../../domain/batch-keys.ts';
 import { FAILURES } from '../../domain/failures.ts';
-import type { EntityCleaned, WrittenObject } from '../../domain/batch-report.ts';
+import type { EntityCleaned, UnitCleaned } from '../../domain/batch-report.ts';
 import type { Entity } from '../../domain/wire.ts';
 import type { Config } from '../../infra/config.ts';
 import { currentRun } from './context.ts';
 import { RejectCounter } from './clean-lines.ts';
-import type { FileCleaned } from './clean-file.ts';
 import { permanent } from '../errors.ts';
 import { mapLimit } from './map-limit.ts';
 import { getObject, removeStrays, type Bucket } from './s3-objects.ts';
@@ -74,56 +75,45 @@ async function checkFiles(files: string[]): Promise<void> {
 /** Raw files of one entity cleaned at once, spread over the batch threads. */
 const FILES_AT_ONCE = 3;
 
-export function createBatchLocalActivities({ s3, config }: Deps) {
+interface CleanScope {
+  day: BatchDay;
+  entity: Entity;
+  /** Downloaded raw objects, under `dir` by their keys. */
+  keys: string[];
+  dir: string;
+  /** A unit's clean: its objects go under `partition=<p>/`; without, the entity's whole day. */
+  partition?: number;
+}
+
+/** The download and the clean of raw objects on this worker's disk, for units and for whole days. */
+function batchFiles({ s3, config }: Deps) {
   const bucket: Bucket = { s3, name: config.S3_BUCKET };
   const root = config.BATCH_S3_PREFIX;
   const threads = batchThreads(config);
 
-  return {
-    async downloadBatchRaw({ entity, keys }: LocalEntityInput): Promise<DownloadResult> {
-      const ctx = Context.current();
-      const dir = runDir(config.BATCH_WORK_DIR);
-      let bytes = 0;
-      for (const [i, key] of keys.entries()) {
-        bytes += await download(bucket, key, path.join(dir, key));
-        ctx.heartbeat({ files: i + 1 });
-      }
-      return { entity, files: keys.length, bytes };
-    },
+  async function downloadAll(dir: string, keys: string[], onFile: (files: number) => void): Promise<number> {
+    let bytes = 0;
+    for (const [i, key] of keys.entries()) {
+      bytes += await download(bucket, key, path.join(dir, key));
+      onFile(i + 1);
+    }
+    return bytes;
+  }
 
-    /** Streams the downloaded files through the cleaning (clean-file.ts) into the cleaned and rejected zones. */
-    async cleanBatchRaw({ day, entity, keys }: LocalEntityInput): Promise<CleanResult> {
-      const ctx = Context.current();
-      const dir = runDir(config.BATCH_WORK_DIR);
-      await checkFiles(keys.map((key) => path.join(dir, key)));
-      const beat = heartbeatWhileProgressing(ctx);
-      const run = { onProgress: beat.progress, signal: ctx.cancellationSignal };
-      try {
-        const files = await mapLimit(keys, FILES_AT_ONCE, (rawKey) =>
-          threads.run('cleanFile', { entity, rawKey, file: path.join(dir, rawKey) }, run),
-        );
-        const latestObjects = await threads.run(
-          'mergeLatest',
-          { entity, day, runs: files.flatMap((f) => f.runs) },
-          run,
-        );
-        return await finishClean(entity, day, files, latestObjects);
-      } finally {
-        beat.stop();
-      }
-    },
-
-    async removeBatchWorkDir(): Promise<void> {
-      await rm(runDir(config.BATCH_WORK_DIR), { recursive: true, force: true });
-    },
-  };
-
-  async function finishClean(
-    entity: Entity,
-    day: BatchDay,
-    files: FileCleaned[],
-    latestObjects: WrittenObject[],
-  ): Promise<CleanResult> {
+  /** Streams the downloaded files through the cleaning (clean-file.ts) into the cleaned and rejected zones. */
+  async function cleanFiles(
+    { day, entity, keys, dir, partition }: CleanScope,
+    run: { onProgress: () => void; signal: AbortSignal },
+  ): Promise<EntityCleaned> {
+    await checkFiles(keys.map((key) => path.join(dir, key)));
+    const files = await mapLimit(keys, FILES_AT_ONCE, (rawKey) =>
+      threads.run('cleanFile', { entity, rawKey, file: path.join(dir, rawKey) }, run),
+    );
+    const latestObjects = await threads.run(
+      'mergeLatest',
+      { entity, day, runs: files.flatMap((f) => f.runs), ...(partition === undefined ? {} : { partition }) },
+      run,
+    );
     const reasons = new RejectCounter();
     for (const file of files) reasons.addAll(file.rejected);
     const objects = files.flatMap((f) => f.objects);
@@ -133,13 +123,19 @@ export function createBatchLocalActivities({ s3, config }: Deps) {
       ['rejected', rejectedObjects],
       ['latest', latestObjects],
     ] as const) {
-      const keep = written.map((o) => o.key);
-      await removeStrays(bucket, dayPrefix(root, zone, entity, day), keep);
+      const prefix =
+        partition === undefined
+          ? dayPrefix(root, zone, entity, day)
+          : partitionPrefix(root, zone, entity, day, partition);
+      await removeStrays(
+        bucket,
+        prefix,
+        written.map((o) => o.key),
+      );
     }
     const records = files.reduce((n, f) => n + f.records, 0);
     const rejectedCounts = reasons.toJSON();
     return {
-      entity,
       in: records,
       out: records - rejectedCounts.total,
       rejected: rejectedCounts,
@@ -148,7 +144,87 @@ export function createBatchLocalActivities({ s3, config }: Deps) {
       latestObjects,
     };
   }
+
+  return { downloadAll, cleanFiles };
 }
+
+/**
+ * A day's download and clean as it ran before units (workflows/batch-day.ts, unpatched runs): the
+ * whole day on one worker, the download and the clean as separate activities on its own queue.
+ * Kept for the runs started before the upgrade.
+ */
+export function createBatchLocalActivities(deps: Deps) {
+  const { downloadAll, cleanFiles } = batchFiles(deps);
+  const { config } = deps;
+
+  return {
+    async downloadBatchRaw({ entity, keys }: LocalEntityInput): Promise<DownloadResult> {
+      const ctx = Context.current();
+      const bytes = await downloadAll(runDir(config.BATCH_WORK_DIR), keys, (files) =>
+        ctx.heartbeat({ files }),
+      );
+      return { entity, files: keys.length, bytes };
+    },
+
+    async cleanBatchRaw({ day, entity, keys }: LocalEntityInput): Promise<CleanResult> {
+      const ctx = Context.current();
+      const beat = heartbeatWhileProgressing(ctx);
+      try {
+        const dir = runDir(config.BATCH_WORK_DIR);
+        const run = { onProgress: beat.progress, signal: ctx.cancellationSignal };
+        return { entity, ...(await cleanFiles({ day, entity, keys, dir }, run)) };
+      } finally {
+        beat.stop();
+      }
+    },
+
+    async removeBatchWorkDir(): Promise<void> {
+      await rm(runDir(config.BATCH_WORK_DIR), { recursive: true, force: true });
+    },
+  };
+}
+
+export type BatchLocalActivities = ReturnType<typeof createBatchLocalActivities>;
+
+export interface BatchUnitInput {
+  day: BatchDay;
+  entity: Entity;
+  partition: number;
+  /** The partition's raw objects of the day, in part order. */
+  keys: string[];
+}
+
+/**
+ * A unit of a day (one entity's Kafka partition), on the units queue every worker polls: downloaded,
+ * cleaned and merged into its latest/ objects in one activity, so its files never leave the worker
+ * that downloaded them. A lost worker stops heartbeating; Temporal retries the unit, and only it, on
+ * another worker, which downloads it again. The unit's files are removed when it ends.
+ */
+export function createBatchUnitActivities(deps: Deps & { worker: string }) {
+  const { downloadAll, cleanFiles } = batchFiles(deps);
+  const { config, worker } = deps;
+
+  return {
+    async cleanBatchUnit({ day, entity, partition, keys }: BatchUnitInput): Promise<UnitCleaned> {
+      const ctx = Context.current();
+      const dir = path.join(runDir(config.BATCH_WORK_DIR), `${entity}-${partition}-${ctx.info.attempt}`);
+      const beat = heartbeatWhileProgressing(ctx);
+      try {
+        const from = Date.now();
+        await downloadAll(dir, keys, beat.progress);
+        const downloadMs = Date.now() - from;
+        const run = { onProgress: beat.progress, signal: ctx.cancellationSignal };
+        const cleaned = await cleanFiles({ day, entity, keys, dir, partition }, run);
+        return { entity, partition, worker, downloadMs, cleanMs: Date.now() - from - downloadMs, ...cleaned };
+      } finally {
+        beat.stop();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+export type BatchUnitActivities = ReturnType<typeof createBatchUnitActivities>;
 
 /** A task silent this long is taken for hung: the heartbeats stop, and Temporal retries elsewhere. */
 const STALLED_MS = 60_000;
@@ -170,8 +246,6 @@ function heartbeatWhileProgressing(ctx: Context): { progress: () => void; stop: 
     stop: () => clearInterval(timer),
   };
 }
-
-export type BatchLocalActivities = ReturnType<typeof createBatchLocalActivities>;
 
 /** On the shared queue: names the queue that only this worker process polls. */
 export function createBatchQueueActivities(localQueue: string) {

@@ -1,6 +1,7 @@
-// The day's latest/ objects of one entity (run in a batch thread, see threads.ts): the sorted runs
-// of every cleaned file merged into one cleaned line per post, in ind order (sorted-runs.ts).
-import { dayPrefix, partName, type BatchDay } from '../../domain/batch-keys.ts';
+// The latest/ objects of a unit (one entity's Kafka partition of a day; before units, the entity's
+// whole day), run in a batch thread (threads.ts): the sorted runs of its cleaned files merged into one
+// cleaned line per post, in ind order (sorted-runs.ts). The load merges the units' objects in turn.
+import { dayPrefix, partitionPrefix, partName, type BatchDay } from '../../domain/batch-keys.ts';
 import type { WrittenObject } from '../../domain/batch-report.ts';
 import type { Entity } from '../../domain/wire.ts';
 import { GzipJsonlObjects } from './gzip-jsonl.ts';
@@ -12,14 +13,20 @@ export interface MergeLatestInput {
   entity: Entity;
   day: BatchDay;
   runs: string[];
+  /** A unit's merge (one Kafka partition): its objects go under `partition=<p>/`. */
+  partition?: number;
 }
 
 export async function mergeLatest(
   { bucket, config }: ThreadClients,
-  { entity, day, runs }: MergeLatestInput,
+  { entity, day, runs, partition }: MergeLatestInput,
   { progress, signal }: TaskContext,
 ): Promise<WrittenObject[]> {
-  const prefix = dayPrefix(config.BATCH_S3_PREFIX, 'latest', entity, day);
+  const root = config.BATCH_S3_PREFIX;
+  const prefix =
+    partition === undefined
+      ? dayPrefix(root, 'latest', entity, day)
+      : partitionPrefix(root, 'latest', entity, day, partition);
   const writer = new GzipJsonlObjects({
     maxRecords: config.BATCH_OBJECT_RECORDS,
     keyOf: (part) => prefix + partName(part),

@@ -149,21 +149,33 @@ export async function mergeRuns(
   sink: LineSink,
   afterPosts?: () => Promise<void>,
 ): Promise<number> {
-  const heap = new CursorHeap();
-  for (const file of files) {
-    const input = createInterface({
-      input: createReadStream(file, { encoding: 'latin1' }),
-      crlfDelay: Infinity,
-    });
-    const c: Cursor = {
-      lines: input[Symbol.asyncIterator](),
-      ind: 0,
-      line: '',
-      position: { time: 0, partition: 0, offset: 0 },
-    };
-    if (await advance(c)) heap.push(c);
-  }
+  const sources = files.map((file) =>
+    createInterface({ input: createReadStream(file, { encoding: 'latin1' }), crlfDelay: Infinity }),
+  );
   let posts = 0;
+  for await (const line of mergeSortedLines(sources)) {
+    sink.writeParts('', Buffer.from(line, 'latin1'), '');
+    if (++posts % 10_000 === 0 && afterPosts) await afterPosts();
+  }
+  return posts;
+}
+
+/**
+ * A k-way merge of cleaned lines, each source sorted by ind: one line per post, in ind order, the
+ * latest of its candidates across the sources (domain/latest-event.ts). Memory holds one line per
+ * source. Used for a unit's sorted runs and for the load's merge of the units of an entity.
+ */
+export async function* mergeSortedLines(sources: AsyncIterable<string>[]): AsyncGenerator<string> {
+  // Every iterator first, before any await: a readline interface drops the lines it reads while its
+  // iterator does not exist yet.
+  const cursors: Cursor[] = sources.map((source) => ({
+    lines: source[Symbol.asyncIterator](),
+    ind: 0,
+    line: '',
+    position: { time: 0, partition: 0, offset: 0 },
+  }));
+  const heap = new CursorHeap();
+  for (const c of cursors) if (await advance(c)) heap.push(c);
   while (heap.size > 0) {
     const ind = heap.peek()!.ind;
     const candidates: { line: string; time: number; partition: number; offset: number | bigint }[] = [];
@@ -172,8 +184,6 @@ export async function mergeRuns(
       candidates.push({ line: c.line, ...c.position });
       if (await advance(c)) heap.push(c);
     }
-    sink.writeParts('', Buffer.from(latestEvent(candidates)!.line, 'latin1'), '');
-    if (++posts % 10_000 === 0 && afterPosts) await afterPosts();
+    yield latestEvent(candidates)!.line;
   }
-  return posts;
 }

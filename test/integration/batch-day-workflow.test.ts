@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker, type NativeConnection } from '@temporalio/worker';
-import type { BatchActivities, BatchLocalActivities } from '../../activities/batch/index.ts';
-import { batchWorkflowId } from '../../domain/batch-keys.ts';
+import type { BatchActivities } from '../../activities/batch/index.ts';
+import type { BatchUnitActivities } from '../../activities/batch/local.ts';
+import { batchUnitsQueue, batchWorkflowId } from '../../domain/batch-keys.ts';
 import { FAILURES } from '../../domain/failures.ts';
-import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import { loadConfig } from '../../infra/config.ts';
 import { WORKFLOWS_PATH } from '../../workers/workflows-path.ts';
 import { batchDay } from '../../workflows/batch-day.ts';
@@ -16,20 +16,11 @@ import { freshName } from '../support/names.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
-type Mocked = Partial<BatchActivities & BatchLocalActivities>;
+type Mocked = Partial<BatchActivities>;
 
 /** Activities that export `exported` pin records and clean `cleanedIn` of them; records what was called. */
-function mockedDay(queue: string, exported: number, cleanedIn: number, calls: string[]): Mocked {
+function mockedDay(exported: number, calls: string[]): Mocked {
   const none = { total: 0, byReason: {} };
-  const cleaned = (entity: Entity, n: number) => ({
-    entity,
-    in: n,
-    out: n,
-    rejected: none,
-    objects: [],
-    rejectedObjects: [],
-    latestObjects: [],
-  });
   return {
     async planBatchExport({ day }) {
       calls.push('plan');
@@ -50,7 +41,9 @@ function mockedDay(queue: string, exported: number, cleanedIn: number, calls: st
     },
     async exportBatchPartition() {
       calls.push('export');
-      const objects = [{ key: 'raw/entity=pin/part-00000.jsonl.gz', records: exported, bytes: 100 }];
+      const objects = [
+        { key: 'raw/entity=pin/partition=0/part-00000.jsonl.gz', records: exported, bytes: 100 },
+      ];
       return {
         partition: 0,
         startOffset: '0',
@@ -60,17 +53,12 @@ function mockedDay(queue: string, exported: number, cleanedIn: number, calls: st
         source: 'kafka',
       };
     },
-    getBatchWorkerQueue: async () => queue,
-    async downloadBatchRaw({ entity, keys }) {
-      return { entity, files: keys.length, bytes: 100 };
-    },
-    async cleanBatchRaw({ entity }) {
-      return cleaned(entity, entity === 'pin' ? cleanedIn : 0);
-    },
-    removeBatchWorkDir: async () => undefined,
-    async loadBatchDay() {
+    async loadBatchEntity() {
       calls.push('load');
-      return Object.fromEntries(ENTITIES.map((e) => [e, { rows: 0, refused: none }])) as never;
+      return { rows: 0, refused: none };
+    },
+    async publishBatchDay() {
+      calls.push('publish');
     },
     async refreshBatchViews() {
       calls.push('views');
@@ -82,6 +70,28 @@ function mockedDay(queue: string, exported: number, cleanedIn: number, calls: st
     },
     async markBatchDayFailed({ error }) {
       calls.push(`failed: ${error}`);
+    },
+  };
+}
+
+/** The pin unit's clean, reading `cleanedIn` records back (the only unit: one partition of pins). */
+function mockedUnit(cleanedIn: number): BatchUnitActivities {
+  return {
+    async cleanBatchUnit({ entity, partition }) {
+      const n = entity === 'pin' ? cleanedIn : 0;
+      return {
+        entity,
+        partition,
+        worker: 'mock',
+        downloadMs: 0,
+        cleanMs: 0,
+        in: n,
+        out: n,
+        rejected: { total: 0, byReason: {} },
+        objects: [],
+        rejectedObjects: [],
+        latestObjects: [],
+      };
     },
   };
 }
@@ -106,20 +116,29 @@ describe('BatchDay with mocked activities', () => {
       connection,
       taskQueue: queue,
       workflowsPath: WORKFLOWS_PATH,
-      activities: mockedDay(queue, exported, cleanedIn, calls),
+      activities: mockedDay(exported, calls),
+    });
+    const units = await Worker.create({
+      connection,
+      taskQueue: batchUnitsQueue(queue),
+      activities: mockedUnit(cleanedIn),
     });
     const day = '2021-07-01';
     const outcome = await worker.runUntil(
-      client.workflow
-        .execute(batchDay, {
-          workflowId: batchWorkflowId(day, `${queue}-`),
-          taskQueue: queue,
-          args: [{ date: day, idPrefix: `${queue}-` }],
-        })
-        .then(
-          (report) => ({ report, error: undefined }),
-          (error: unknown) => ({ report: undefined, error }),
-        ),
+      units.runUntil(
+        client.workflow
+          .execute(batchDay, {
+            workflowId: batchWorkflowId(day, `${queue}-`),
+            taskQueue: queue,
+            args: [{ date: day, idPrefix: `${queue}-` }],
+            // A day the test got wrong ends on its own.
+            workflowExecutionTimeout: '1 minute',
+          })
+          .then(
+            (report) => ({ report, error: undefined }),
+            (error: unknown) => ({ report: undefined, error }),
+          ),
+      ),
     );
     return { ...outcome, calls };
   }
@@ -140,6 +159,6 @@ describe('BatchDay with mocked activities', () => {
   test('matching counts go on to the load, the views and the report', async () => {
     const { report, calls } = await run(5, 5);
     assert.ok(report);
-    assert.deepEqual(calls, ['plan', 'export', 'load', 'views', 'report']);
+    assert.deepEqual(calls, ['plan', 'export', 'load', 'load', 'load', 'publish', 'views', 'report']);
   });
 });

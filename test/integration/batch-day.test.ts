@@ -12,13 +12,14 @@ import {
   archiveManifestKey,
   dayPrefix,
   isArchiveManifestKey,
+  partitionPrefix,
   partName,
   rawPartitionPrefix,
   zoneKey,
 } from '../../domain/batch-keys.ts';
 import { FAILURES } from '../../domain/failures.ts';
 import type { BatchDayReport } from '../../domain/batch-report.ts';
-import { cleanRecord } from '../../domain/entities.ts';
+import { cleanRecord, ENTITY } from '../../domain/entities.ts';
 import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import { REASONS } from '../../activities/batch/clean-lines.ts';
 import {
@@ -145,26 +146,58 @@ describe('BatchDay', () => {
     const expectedRejected = rawKeys
       .filter((k) => onDay2(k) && has(DAY_2_REJECTED_OBJECTS[entityOf(k)], k))
       .map((k) => zoneKey(root, k, 'rejected'));
-    const latestKeys = (day: string, entity: Entity, rows: number) =>
-      parts(rows).map((p) => dayPrefix(root, 'latest', entity, day) + partName(p));
-    const expectedLatest = ENTITIES.flatMap((e) => [
-      ...latestKeys(DAY_1, e, 8),
-      ...latestKeys(DAY_2, e, DAY_2_COUNTS[e].rows),
-    ]);
+    // latest/ per unit (a Kafka partition): as many posts as the partition's rows in PostgreSQL (each
+    // post's events share one partition, and nothing in these days is refused at the load).
+    const rowsPerPartition = async (day: string, entity: Entity) => {
+      const table = `${pg.escapeIdentifier(h.config.BATCH_SCHEMA)}.${pg.escapeIdentifier(ENTITY[entity].table)}`;
+      const { rows } = await h.clients.pool.query<{ p: number; n: number }>(
+        `SELECT source_partition AS p, count(*)::int AS n FROM ${table} WHERE dt = $1 GROUP BY 1 ORDER BY 1`,
+        [day],
+      );
+      return rows;
+    };
+    const expectedLatest: string[] = [];
+    for (const day of [DAY_1, DAY_2]) {
+      for (const e of ENTITIES) {
+        const perPartition = await rowsPerPartition(day, e);
+        assert.equal(
+          perPartition.reduce((n, r) => n + r.n, 0),
+          day === DAY_1 ? 8 : DAY_2_COUNTS[e].rows,
+        );
+        for (const { p, n } of perPartition) {
+          expectedLatest.push(
+            ...parts(n).map((part) => partitionPrefix(root, 'latest', e, day, p) + partName(part)),
+          );
+        }
+      }
+    }
     assert.deepEqual(
       keys.filter((k) => !k.startsWith(`${root}raw/`)),
       [...expectedCleaned, ...expectedRejected, ...expectedLatest].sort(),
     );
-    const latestPins = (await h.readLines(dayPrefix(root, 'latest', 'pin', DAY_2) + partName(0))).map(
-      (l) => JSON.parse(l) as { ind: number; follower_count: number },
-    );
+    const latestPinKeys = expectedLatest.filter((k) => k.includes('/entity=pin/') && onDay2(k));
+    const latestPins: { ind: number; follower_count: number; source_partition: number }[] = [];
+    for (const key of latestPinKeys) {
+      latestPins.push(...(await h.readLines(key)).map((l) => JSON.parse(l) as (typeof latestPins)[number]));
+    }
+    for (const partition of new Set(latestPins.map((p) => p.source_partition))) {
+      const inds = latestPins.filter((p) => p.source_partition === partition).map((p) => p.ind);
+      assert.deepEqual(
+        inds,
+        [...new Set(inds)].sort((a, b) => a - b),
+        'a unit holds each post once, in ind order',
+      );
+    }
     assert.deepEqual(
-      latestPins.map((p) => [p.ind, p.follower_count]),
+      latestPins
+        .sort((a, b) => a.ind - b.ind)
+        .slice(0, 2)
+        .map((p) => [p.ind, p.follower_count]),
       [
         [2, 3_000_000],
         [5, 1_500],
       ],
-      'latest/ holds each post once, its latest event of the day, in ind order',
+      'latest/ holds each post once, its latest event of the day',
     );
     const cleanedCount = async (day: string, entity: Entity) => {
       const objects = reports[day]!.entities[entity].cleaned.objects;

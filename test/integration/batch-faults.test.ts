@@ -1,6 +1,6 @@
 // BatchDay through faults, on the real stack: S3 down in the middle of a run (a private S3 server,
-// killed and restarted), and the worker holding the day's files killed in the middle of the clean.
-// Either way the day completes with the result of a clean run. Needs `npm run stack:up`.
+// killed and restarted), and a worker killed in the middle of its units (only they run again). Either
+// way the day completes with the result of a clean run. Needs `npm run stack:up`.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -93,7 +93,7 @@ describe('BatchDay with S3 down', () => {
   });
 });
 
-describe('BatchDay with the worker holding the files killed mid-clean', () => {
+describe('BatchDay with a worker killed in the middle of its units', () => {
   let h: BatchHarness;
   let child: ChildProcess | undefined;
   let childDir: string;
@@ -110,9 +110,15 @@ describe('BatchDay with the worker holding the files killed mid-clean', () => {
     await rm(childDir, { recursive: true, force: true });
   });
 
+  /** A worker process whose units hang (heartbeating) for two minutes, taking two at a time. */
   function startChild(localQueue: string): Promise<void> {
     const script = path.join(import.meta.dirname, '..', 'support', 'batch-worker-process.ts');
-    const env = { ...h.env, BATCH_WORK_DIR: childDir, BATCH_TEST_CLEAN_DELAY_MS: '120000' };
+    const env = {
+      ...h.env,
+      BATCH_WORK_DIR: childDir,
+      BATCH_TEST_CLEAN_DELAY_MS: '120000',
+      BATCH_UNITS_AT_ONCE: String(DOOMED_UNITS),
+    };
     const c = spawn(process.execPath, ['--import', 'tsx', script, h.name, localQueue], {
       env,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -124,39 +130,63 @@ describe('BatchDay with the worker holding the files killed mid-clean', () => {
     });
   }
 
-  test('the download and clean start over on another worker, and the day completes', async () => {
+  const DOOMED_UNITS = 2;
+
+  test('only the lost worker’s units run again, on another worker, and the day’s result is a clean run’s', async () => {
     const doomedQueue = workerTaskQueue(h.name, 'doomed');
     await startChild(doomedQueue);
     const handle = await start(h, h.dayWorkflowId(DAY_2));
+    const startedUnits = async () =>
+      (await pending(handle)).filter(
+        (a) =>
+          a.activityType?.name === 'cleanBatchUnit' &&
+          a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+      );
     await waitFor(
-      'the clean running on the doomed worker',
-      async () =>
-        (await pending(handle)).find(
-          (a) =>
-            a.activityType?.name === 'cleanBatchRaw' &&
-            a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
-        ),
+      'the doomed worker holding its units',
+      async () => (await startedUnits()).length === DOOMED_UNITS,
+      60_000,
+    );
+    // The other units run on a live worker meanwhile: they are done once only the doomed two are left.
+    const { localQueue } = await h.startWorkers();
+    await waitFor(
+      'every other unit done',
+      async () => {
+        const left = (await pending(handle)).filter((a) => a.activityType?.name === 'cleanBatchUnit');
+        return (
+          left.length === DOOMED_UNITS &&
+          left.every((a) => a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
+        );
+      },
       60_000,
     );
     child?.kill('SIGKILL');
-    const { localQueue } = await h.startWorkers();
     const report = await handle.result();
 
-    assert.deepEqual(report.localWorkers, [doomedQueue, localQueue]);
     assertDay2Counts(report);
-    const { events } = await handle.fetchHistory();
-    const cleans = (events ?? [])
-      .filter(
-        (e) =>
-          e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
-          e.activityTaskScheduledEventAttributes?.activityType?.name === 'cleanBatchRaw',
-      )
-      .map((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name);
-    assert.deepEqual(cleans, [...ENTITIES.map(() => doomedQueue), ...ENTITIES.map(() => localQueue)]);
+    assert.deepEqual(report.localWorkers, [localQueue], 'every unit was completed by the live worker');
+    const units = report.units ?? [];
     assert.ok(
-      (events ?? []).some((e) => e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT),
-      'the lost worker shows as timed-out activities',
+      units.length > DOOMED_UNITS,
+      `the day has more units than the lost worker held (${units.length})`,
     );
+    const { events } = await handle.fetchHistory();
+    const unitStarts = (events ?? []).filter(
+      (e) =>
+        e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED &&
+        scheduledName(events ?? [], e.activityTaskStartedEventAttributes?.scheduledEventId) ===
+          'cleanBatchUnit',
+    );
+    assert.equal(unitStarts.length, units.length, 'each unit completed once');
+    const again = unitStarts.filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1);
+    assert.equal(again.length, DOOMED_UNITS, 'only the lost worker’s units ran a second time');
+    for (const e of again) {
+      const failure = e.activityTaskStartedEventAttributes?.lastFailure;
+      assert.ok(
+        failure?.timeoutFailureInfo,
+        `the retried unit says its worker stopped heartbeating: ${failure?.message}`,
+      );
+    }
 
     // The same result as a clean run: running the day again on the live worker changes nothing.
     const [s3, tables] = [await h.snapshotS3(), await h.snapshotTables()];
@@ -165,3 +195,12 @@ describe('BatchDay with the worker holding the files killed mid-clean', () => {
     assert.deepEqual(await h.snapshotTables(), tables);
   });
 });
+
+/** The activity type of the ActivityTaskScheduled event `id`. */
+function scheduledName(
+  events: proto.temporal.api.history.v1.IHistoryEvent[],
+  id: Long | number | null | undefined,
+) {
+  const scheduled = events.find((e) => Number(e.eventId) === Number(id));
+  return scheduled?.activityTaskScheduledEventAttributes?.activityType?.name;
+}

@@ -19,7 +19,7 @@ import { createKafka } from '../../infra/kafka.ts';
 import { migrate } from '../../infra/migrate.ts';
 import { ensureBucket, ensureTopics } from '../../infra/provision.ts';
 import { createS3 } from '../../infra/s3.ts';
-import { createBatchLocalWorker } from '../../workers/batch-local-worker.ts';
+import { createBatchWorkers } from '../../workers/batch-local-worker.ts';
 import type { PipelineClients } from '../../workers/clients.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { batchDay } from '../../workflows/batch-day.ts';
@@ -89,8 +89,8 @@ export async function createBatchHarness(overrides: NodeJS.ProcessEnv = {}): Pro
     async startWorkers() {
       const localQueue = workerTaskQueue(name, freshName('local'));
       const shared = await createPipelineWorker(config, clients, connection, name, localQueue);
-      const local = await createBatchLocalWorker(config, clients, connection, localQueue);
-      workers.push(...[shared, local].map((worker) => ({ worker, running: worker.run() })));
+      const batch = await createBatchWorkers(config, clients, connection, name, localQueue);
+      workers.push(...[shared, ...batch].map((worker) => ({ worker, running: worker.run() })));
       return { localQueue };
     },
     async stopWorkers() {

@@ -1,10 +1,20 @@
-// A pipeline worker process for tests that kill one: the same two workers as `npm run worker`, on
-// the queues given as arguments, except that each clean first waits (heartbeating) for
-// BATCH_TEST_CLEAN_DELAY_MS, so that a test can kill the process in the middle of the clean.
-// Prints "ready" once it polls. Usage: batch-worker-process.ts <shared queue> <local queue>
+// A pipeline worker process for tests that kill one: the same workers as `npm run worker`, on the
+// queues given as arguments, except that each unit's clean (and each clean of a day run before units)
+// first waits (heartbeating) for BATCH_TEST_CLEAN_DELAY_MS, so that a test can kill the process in
+// the middle of it. Prints "ready" once it polls. Usage: batch-worker-process.ts <shared queue> <local queue>
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import type { Context } from '@temporalio/activity';
+import type { Next } from '@temporalio/common';
+import {
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type ActivityExecuteInput,
+  type ActivityInboundCallsInterceptor,
+} from '@temporalio/worker';
 import { createBatchLocalActivities } from '../../activities/batch/index.ts';
+import { createBatchUnitActivities } from '../../activities/batch/local.ts';
+import { batchUnitsQueue } from '../../domain/batch-keys.ts';
 import { loadConfig } from '../../infra/config.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { openTestClients } from './clients.ts';
@@ -19,28 +29,36 @@ async function main(): Promise<void> {
   const opened = await openTestClients(config, { streamReader: false });
   const { clients, connection } = opened;
   const shared = await createPipelineWorker(config, clients, connection, sharedQueue, localQueue);
+  const interceptors = {
+    activity: [
+      (ctx: Context) => ({
+        inbound: {
+          async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) {
+            if (ctx.info.activityType === 'cleanBatchRaw' || ctx.info.activityType === 'cleanBatchUnit') {
+              for (const until = Date.now() + delayMs; Date.now() < until; await sleep(200)) ctx.heartbeat();
+            }
+            return next(input);
+          },
+        },
+      }),
+    ],
+  };
   const local = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: localQueue,
     activities: createBatchLocalActivities({ s3: clients.s3, config }),
-    interceptors: {
-      activity: [
-        (ctx) => ({
-          inbound: {
-            async execute(input, next) {
-              if (ctx.info.activityType === 'cleanBatchRaw') {
-                for (const until = Date.now() + delayMs; Date.now() < until; await sleep(200))
-                  ctx.heartbeat();
-              }
-              return next(input);
-            },
-          },
-        }),
-      ],
-    },
+    interceptors,
   });
-  const running = Promise.all([shared.run(), local.run()]);
+  const units = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: batchUnitsQueue(sharedQueue),
+    activities: createBatchUnitActivities({ s3: clients.s3, config, worker: localQueue }),
+    maxConcurrentActivityTaskExecutions: config.BATCH_UNITS_AT_ONCE ?? 2,
+    interceptors,
+  });
+  const running = Promise.all([shared.run(), local.run(), units.run()]);
   console.log('ready');
   // SIGTERM shuts the workers down (the SDK's runtime handles it); then the clients close too.
   await running;

@@ -12,7 +12,7 @@ import { statusQuery, type StreamStatus } from '../../domain/stream-wire.ts';
 import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createPool } from '../../infra/db.ts';
-import { createBatchLocalWorker } from '../../workers/batch-local-worker.ts';
+import { createBatchWorkers } from '../../workers/batch-local-worker.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { startStream, streamInput } from '../../workers/streams.ts';
 import type { stream } from '../../workflows/stream.ts';
@@ -69,7 +69,7 @@ export async function createServingPipeline(): Promise<ServingPipeline> {
     const localQueue = workerTaskQueue(config.PIPELINE_TASK_QUEUE, freshName('local'));
     const workers: Worker[] = [
       await createPipelineWorker(config, clients, connection, config.PIPELINE_TASK_QUEUE, localQueue),
-      await createBatchLocalWorker(config, clients, connection, localQueue),
+      ...(await createBatchWorkers(config, clients, connection, config.PIPELINE_TASK_QUEUE, localQueue)),
     ];
     const running = workers.map((w) => w.run());
     cleanUps.push(async () => {

@@ -1,16 +1,20 @@
 // BatchDay's control flow with mocked activities, on a dev server of its own (the Temporal CLI the
-// stack installs): a lost worker's download and clean start over on another worker, a permanent
-// failure ends the day with its type, and BatchDate/BatchOutcome say how the day went.
+// stack installs): each Kafka partition of each entity is a unit and a failed unit is retried alone, the
+// loads stage every entity before one publish, a permanent failure ends the day with its type, and
+// BatchDate/BatchOutcome say how the day went. (Runs started before units take the old path: the
+// replay test covers them.)
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type WorkflowBundle } from '@temporalio/worker';
-import type { BatchActivities, BatchLocalActivities } from '../../activities/batch/index.ts';
+import type { BatchActivities } from '../../activities/batch/index.ts';
+import type { BatchUnitActivities } from '../../activities/batch/local.ts';
 import type { PartitionPlan } from '../../activities/batch/export.ts';
-import { batchWorkflowId, workerTaskQueue } from '../../domain/batch-keys.ts';
+import { batchUnitsQueue, batchWorkflowId } from '../../domain/batch-keys.ts';
 import { FAILURES } from '../../domain/failures.ts';
 import { ENTITIES, SEARCH_ATTRIBUTES, type Entity } from '../../domain/wire.ts';
 import { batchDay } from '../../workflows/batch-day.ts';
@@ -21,15 +25,16 @@ import { waitFor } from '../support/wait.ts';
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const DAY = '2026-11-21';
-/** Each entity's records, exported from one partition; the clean rejects one pin record. */
-const RECORDS: Record<Entity, number> = { pin: 4, geo: 3, user: 2 };
+/** Each entity's records per Kafka partition (a unit each); the clean rejects one pin record of partition 0. */
+const RECORDS: Record<Entity, [number, number]> = { pin: [2, 2], geo: [2, 1], user: [1, 1] };
+const PARTITIONS = [0, 1] as const;
 
 type SharedActivities = Pick<
   BatchActivities,
   | 'planBatchExport'
   | 'exportBatchPartition'
-  | 'getBatchWorkerQueue'
-  | 'loadBatchDay'
+  | 'loadBatchEntity'
+  | 'publishBatchDay'
   | 'refreshBatchViews'
   | 'publishBatchReport'
   | 'markBatchDayFailed'
@@ -43,8 +48,8 @@ interface Call {
   detail?: string;
 }
 
-/** A local activity's injected failure, by activity, entity and the queue it runs on. */
-type Fault = (activity: 'download' | 'clean', entity: Entity, queue: string) => Error | undefined;
+/** A unit's injected failure, by entity, partition, the worker running it and the attempt. */
+type Fault = (entity: Entity, partition: number, worker: string, attempt: number) => Error | undefined;
 
 function logCall(calls: Call[], activity: string, entity?: Entity, detail?: string): string {
   const queue = Context.current().info.taskQueue;
@@ -52,13 +57,13 @@ function logCall(calls: Call[], activity: string, entity?: Entity, detail?: stri
   return queue;
 }
 
-function partitionPlan(entity: Entity): PartitionPlan {
-  const end = String(RECORDS[entity]);
+function partitionPlan(entity: Entity, partition: number): PartitionPlan {
+  const end = String(RECORDS[entity][partition]);
   return {
     entity,
     topic: `mock.${entity}`,
-    partitions: [0],
-    partition: 0,
+    partitions: [...PARTITIONS],
+    partition,
     source: 'kafka',
     archive: null,
     read: { from: '0', to: end },
@@ -69,38 +74,40 @@ function partitionPlan(entity: Entity): PartitionPlan {
   };
 }
 
-/** The shared queue's activities. getBatchWorkerQueue names `localQueues` in turn, as successive workers would. */
-function sharedActivities(
-  calls: Call[],
-  localQueues: string[],
-  overrides: Partial<SharedActivities>,
-): SharedActivities {
-  let handedOut = 0;
+const rawKey = (entity: Entity, partition: number) =>
+  `raw/entity=${entity}/partition=${partition}/part-00000.jsonl.gz`;
+
+/** The shared queue's activities. */
+function sharedActivities(calls: Call[], overrides: Partial<SharedActivities>): SharedActivities {
   return {
     async planBatchExport({ day }) {
       logCall(calls, 'plan');
-      return { day, dayComplete: true, partitions: ENTITIES.map(partitionPlan) };
+      return {
+        day,
+        dayComplete: true,
+        partitions: ENTITIES.flatMap((e) => PARTITIONS.map((p) => partitionPlan(e, p))),
+      };
     },
     async exportBatchPartition({ plan }) {
       logCall(calls, 'export', plan.entity);
-      const records = RECORDS[plan.entity];
-      const objects = [{ key: `raw/entity=${plan.entity}/part-00000.jsonl.gz`, records, bytes: 100 }];
-      return { partition: 0, startOffset: '0', endOffset: plan.endOffset, records, objects, source: 'kafka' };
-    },
-    async getBatchWorkerQueue() {
-      logCall(calls, 'queue');
-      const next = localQueues[handedOut++];
-      if (next === undefined) throw ApplicationFailure.nonRetryable('the test has no worker left');
-      return next;
-    },
-    async loadBatchDay({ latest }) {
-      logCall(calls, 'load', undefined, ENTITIES.flatMap((e) => latest[e]).join(' '));
-      const none = { total: 0, byReason: {} };
+      const records = RECORDS[plan.entity][plan.partition]!;
+      const objects = [{ key: rawKey(plan.entity, plan.partition), records, bytes: 100 }];
       return {
-        pin: { rows: 3, refused: none },
-        geo: { rows: 3, refused: none },
-        user: { rows: 2, refused: none },
+        partition: plan.partition,
+        startOffset: '0',
+        endOffset: plan.endOffset,
+        records,
+        objects,
+        source: 'kafka',
       };
+    },
+    async loadBatchEntity({ entity, units }) {
+      logCall(calls, 'load', entity, units.map((keys) => keys.join(',')).join(' '));
+      const rows = RECORDS[entity][0] + RECORDS[entity][1] - (entity === 'pin' ? 1 : 0);
+      return { rows, refused: { total: 0, byReason: {} } };
+    },
+    async publishBatchDay({ rows }) {
+      logCall(calls, 'publish', undefined, JSON.stringify(rows));
     },
     async refreshBatchViews() {
       logCall(calls, 'views');
@@ -117,36 +124,37 @@ function sharedActivities(
   };
 }
 
-/** A worker's own download, clean and clean-up; each clean writes `latest/` keys named by its queue. */
-function localActivities(calls: Call[], fault: Fault): BatchLocalActivities {
+/** A worker process's units: each takes a moment, as a real one would. */
+function unitActivities(calls: Call[], worker: string, fault: Fault): BatchUnitActivities {
   return {
-    async downloadBatchRaw({ entity, keys }) {
-      const queue = logCall(calls, 'download', entity);
-      const err = fault('download', entity, queue);
+    async cleanBatchUnit({ entity, partition, keys }) {
+      logCall(calls, 'unit', entity, `${partition}@${worker}`);
+      assert.deepEqual(keys, [rawKey(entity, partition)], 'a unit gets its partition’s raw objects');
+      await sleep(150);
+      const err = fault(entity, partition, worker, Context.current().info.attempt);
       if (err) throw err;
-      return { entity, files: keys.length, bytes: 100 * keys.length };
-    },
-    async cleanBatchRaw({ entity }) {
-      const queue = logCall(calls, 'clean', entity);
-      const err = fault('clean', entity, queue);
-      if (err) throw err;
-      const records = RECORDS[entity];
-      const rejected = entity === 'pin' ? 1 : 0;
+      const records = RECORDS[entity][partition]!;
+      const rejected = entity === 'pin' && partition === 0 ? 1 : 0;
       const rejectedBy: Record<string, number> = rejected ? { 'ind: missing': rejected } : {};
       return {
         entity,
+        partition,
+        worker,
+        downloadMs: 1,
+        cleanMs: 2,
         in: records,
         out: records - rejected,
         rejected: { total: rejected, byReason: rejectedBy },
         objects: [],
         rejectedObjects: [],
         latestObjects: [
-          { key: `latest/${queue}/${entity}.jsonl.gz`, records: records - rejected, bytes: 50 },
+          {
+            key: `latest/entity=${entity}/partition=${partition}/${worker}.jsonl.gz`,
+            records: records - rejected,
+            bytes: 50,
+          },
         ],
       };
-    },
-    async removeBatchWorkDir() {
-      logCall(calls, 'remove');
     },
   };
 }
@@ -193,8 +201,6 @@ describe('BatchDay with mocked activities', () => {
   });
 
   interface DayRun {
-    /** Ids of the worker processes that answer getBatchWorkerQueue, in turn. */
-    workers: string[];
     fault?: Fault;
     /** Replaces some shared activities; they get the run's call log. */
     shared?: (calls: Call[]) => Partial<SharedActivities>;
@@ -203,18 +209,15 @@ describe('BatchDay with mocked activities', () => {
     during?: (handle: WorkflowHandle<typeof batchDay>, calls: Call[]) => Promise<void>;
   }
 
-  /** One day on a fresh task queue: a shared worker, and a worker (own queue) per id in `workers`. */
-  async function runDay({
-    workers,
-    fault = () => undefined,
-    shared = () => ({}),
-    startedAs,
-    during,
-  }: DayRun) {
+  /**
+   * One day on a fresh task queue: a shared worker, and a units worker (`worker-a`), two units at a
+   * time. (One process may not run two workers on one queue: spreading over processes is the
+   * integration tests' part.)
+   */
+  async function runDay({ fault = () => undefined, shared = () => ({}), startedAs, during }: DayRun) {
     const queue = freshName('batch-day');
     const prefix = `${queue}-`;
     const dayId = batchWorkflowId(DAY, prefix);
-    const localQueues = workers.map((id) => workerTaskQueue(queue, id));
     const calls: Call[] = [];
     const connection = env.nativeConnection;
     const all = [
@@ -223,19 +226,16 @@ describe('BatchDay with mocked activities', () => {
         taskQueue: queue,
         identity: 'shared',
         workflowBundle,
-        activities: sharedActivities(calls, localQueues, shared(calls)),
+        activities: sharedActivities(calls, shared(calls)),
         defaultHeartbeatThrottleInterval: '100ms',
       }),
-      ...(await Promise.all(
-        workers.map((identity, i) =>
-          Worker.create({
-            connection,
-            taskQueue: localQueues[i] as string,
-            identity,
-            activities: localActivities(calls, fault),
-          }),
-        ),
-      )),
+      await Worker.create({
+        connection,
+        taskQueue: batchUnitsQueue(queue),
+        identity: 'worker-a',
+        activities: unitActivities(calls, 'worker-a', fault),
+        maxConcurrentActivityTaskExecutions: 2,
+      }),
     ];
     return runWorkers(all, async () => {
       const handle = await env.client.workflow.start(batchDay, {
@@ -250,91 +250,105 @@ describe('BatchDay with mocked activities', () => {
         (report) => ({ report, error: undefined }),
         (error: unknown) => ({ report: undefined, error }),
       );
-      return { ...settled, calls, handle, dayId, localQueues };
+      return { ...settled, calls, handle, dayId };
     });
   }
 
-  const on = (calls: Call[], queue: string, activity: string) =>
-    calls
-      .filter((c) => c.queue === queue && c.activity === activity)
-      .map((c) => c.entity)
-      .sort();
   const count = (calls: Call[], activity: string) => calls.filter((c) => c.activity === activity).length;
-  const allEntities = [...ENTITIES].sort();
+  const units = (calls: Call[]) =>
+    calls.filter((c) => c.activity === 'unit').map((c) => `${c.entity}-${c.detail}`);
+  const ALL_UNITS = ENTITIES.flatMap((e) => PARTITIONS.map((p) => `${e}-${p}`)).sort();
 
-  describe('a lost worker', () => {
-    // What the workflow takes for a lost worker besides a timeout: the worker lacks the day's files
-    // (restarted on a new disk) or holds them mangled. (A timeout needs the server's own 30 s
-    // schedule-to-start: a TimeoutFailure an activity throws is retried like any other failure.)
-    for (const type of [FAILURES.BatchLocalFilesMissing, FAILURES.BatchObjectCorrupt]) {
-      test(`a clean failing with ${type} starts the download and clean over on another worker`, async () => {
-        const { report, error, calls, handle, localQueues } = await runDay({
-          workers: ['worker-a', 'worker-b'],
-          fault: (activity, entity, queue) =>
-            activity === 'clean' && entity === 'geo' && queue.endsWith('@worker-a')
-              ? ApplicationFailure.nonRetryable('the downloaded files are not all there', type)
-              : undefined,
-        });
-        const [a, b] = localQueues as [string, string];
-        assert.equal(error, undefined);
-        assert.ok(report);
-        assert.deepEqual(report.localWorkers, [a, b], 'the report names both workers, in order');
-        assert.equal(count(calls, 'queue'), 2);
-        assert.deepEqual(on(calls, a, 'download'), allEntities);
+  describe('units', () => {
+    test('each partition of each entity is a unit; the loads get every unit’s objects, then one publish', async () => {
+      const { report, error, calls, handle } = await runDay({});
+      assert.equal(error, undefined);
+      assert.ok(report);
+      const done = (report.units ?? []).map((u) => `${u.entity}-${u.partition}`).sort();
+      assert.deepEqual(done, ALL_UNITS, 'every unit once in the report');
+      assert.equal(units(calls).length, ALL_UNITS.length, 'every unit ran once');
+      assert.deepEqual(report.localWorkers, ['worker-a'], 'the workers that did units');
+      for (const entity of ENTITIES) {
+        const load: Call | undefined = calls.find((c) => c.activity === 'load' && c.entity === entity);
+        const perUnit: string[] = load?.detail?.split(' ') ?? [];
         assert.deepEqual(
-          on(calls, b, 'download'),
-          allEntities,
-          'the download starts over, not just the clean',
+          perUnit.map((keys) => /partition=(\d)/.exec(keys)?.[1]),
+          ['0', '1'],
+          `${entity}: one list of latest/ keys per unit, in partition order`,
         );
-        assert.deepEqual(on(calls, b, 'clean'), allEntities);
-        assert.equal(
-          calls.filter((c) => c.activity === 'clean' && c.queue === a && c.entity === 'geo').length,
-          1,
-          'the failed clean is not retried on the same worker',
-        );
-        assert.deepEqual(
-          calls.filter((c) => c.activity === 'remove').map((c) => c.queue),
-          [b],
-          'the lost worker’s files are left alone; worker b’s are removed',
-        );
-        const load = calls.find((c) => c.activity === 'load');
-        assert.ok(
-          load?.detail?.split(' ').every((key) => key.startsWith(`latest/${b}/`)),
-          `worker b’s clean is loaded: ${load?.detail}`,
-        );
-        assert.deepEqual(report.totals, { exported: 9, cleaned: 8, rejected: 1, loadedRows: 8 });
-        assert.equal(count(calls, 'markFailed'), 0);
-        assert.deepEqual(await outcome(handle), { date: DAY, outcome: 'succeeded' });
+      }
+      const publish = calls.filter((c) => c.activity === 'publish');
+      assert.deepEqual(
+        publish.map((c) => JSON.parse(c.detail ?? '{}') as unknown),
+        [{ pin: 3, geo: 3, user: 2 }],
+        'one publish, after the loads, with the rows they staged',
+      );
+      assert.ok(
+        calls.findIndex((c) => c.activity === 'publish') > calls.map((c) => c.activity).lastIndexOf('load'),
+        'the day is published once every entity is staged',
+      );
+      assert.deepEqual(report.totals, { exported: 9, cleaned: 8, rejected: 1, loadedRows: 8 });
+      assert.deepEqual(report.entities.pin.cleaned.rejected, { total: 1, byReason: { 'ind: missing': 1 } });
+      assert.deepEqual(await outcome(handle), { date: DAY, outcome: 'succeeded' });
+    });
+
+    test('a unit that fails (a lost worker, an outage) is retried alone; the other units run once', async () => {
+      const { report, error, calls } = await runDay({
+        fault: (entity, partition, _worker, attempt) =>
+          entity === 'geo' && partition === 1 && attempt === 1
+            ? ApplicationFailure.retryable('S3 is unavailable', FAILURES.S3Unavailable)
+            : undefined,
       });
-    }
+      assert.equal(error, undefined);
+      assert.ok(report);
+      const ran = units(calls);
+      assert.equal(ran.filter((u) => u.startsWith('geo-1@')).length, 2, 'the failed unit ran twice');
+      assert.equal(ran.length, ALL_UNITS.length + 1, 'every other unit ran once');
+      assert.deepEqual(report.totals, { exported: 9, cleaned: 8, rejected: 1, loadedRows: 8 });
+    });
 
-    test('the day fails once five workers in a row were lost', async () => {
-      const workers = ['w1', 'w2', 'w3', 'w4', 'w5', 'w6'];
-      const { error, calls, handle, localQueues } = await runDay({
-        workers,
-        fault: (activity) =>
-          activity === 'clean'
+    test('a permanent failure of a unit fails the day before any load, with its type', async () => {
+      const { error, calls, handle } = await runDay({
+        fault: (entity, partition) =>
+          entity === 'user' && partition === 0
             ? ApplicationFailure.nonRetryable(
-                'this worker does not hold the files',
-                FAILURES.BatchLocalFilesMissing,
+                'raw/…/part-00000.jsonl.gz is not a complete gzip file',
+                FAILURES.BatchObjectCorrupt,
               )
             : undefined,
       });
       const cause = rootCause(error);
       assert.ok(cause instanceof ApplicationFailure);
-      assert.equal(cause.type, FAILURES.BatchLocalFilesMissing);
-      assert.equal(count(calls, 'queue'), 5, 'five workers tried, the sixth never asked');
-      assert.deepEqual(on(calls, localQueues[5] as string, 'download'), []);
-      assert.equal(count(calls, 'load'), 0);
+      assert.equal(cause.type, FAILURES.BatchObjectCorrupt);
+      assert.equal(units(calls).filter((u) => u.startsWith('user-0@')).length, 1, 'not retried');
+      assert.equal(count(calls, 'load') + count(calls, 'publish'), 0, 'nothing loaded');
       assert.equal(count(calls, 'markFailed'), 1);
       assert.deepEqual(await outcome(handle), { date: DAY, outcome: 'failed' });
+    });
+
+    test('a publish that finds the staged rows changed fails the day as BatchStagingMismatch', async () => {
+      const { error, calls } = await runDay({
+        shared: (calls) => ({
+          async publishBatchDay() {
+            logCall(calls, 'publish');
+            throw ApplicationFailure.retryable(
+              'pin: staged 3 rows, but the table holds 0',
+              FAILURES.BatchStagingMismatch,
+            );
+          },
+        }),
+      });
+      const cause = rootCause(error);
+      assert.ok(cause instanceof ApplicationFailure);
+      assert.equal(cause.type, FAILURES.BatchStagingMismatch);
+      assert.equal(count(calls, 'publish'), 1, 'the retry policy lists the type as non-retryable');
+      assert.equal(count(calls, 'report'), 0);
     });
   });
 
   describe('a permanent failure', () => {
     test('a non-retryable failure fails the day with its type, without a retry', async () => {
       const { error, calls, handle } = await runDay({
-        workers: ['worker-a'],
         shared: (calls) => ({
           async planBatchExport() {
             logCall(calls, 'plan');
@@ -351,7 +365,7 @@ describe('BatchDay with mocked activities', () => {
       assert.ok(cause instanceof ApplicationFailure);
       assert.equal(cause.type, FAILURES.BatchDayExpired);
       assert.equal(count(calls, 'plan'), 1, 'not retried');
-      assert.equal(count(calls, 'download') + count(calls, 'load'), 0, 'nothing downloaded or loaded');
+      assert.equal(count(calls, 'unit') + count(calls, 'load'), 0, 'nothing downloaded or loaded');
       assert.deepEqual(
         calls.filter((c) => c.activity === 'markFailed').map((c) => c.detail),
         ['pin partition 0: offsets before 1200'],
@@ -362,9 +376,8 @@ describe('BatchDay with mocked activities', () => {
 
     test('a failure of a permanent type is not retried even when raised as retryable', async () => {
       const { error, calls, handle } = await runDay({
-        workers: ['worker-a'],
         shared: (calls) => ({
-          async loadBatchDay() {
+          async loadBatchEntity() {
             logCall(calls, 'load');
             throw ApplicationFailure.retryable('violates check constraint', FAILURES.BatchSqlRejected);
           },
@@ -373,31 +386,13 @@ describe('BatchDay with mocked activities', () => {
       const cause = rootCause(error);
       assert.ok(cause instanceof ApplicationFailure);
       assert.equal(cause.type, FAILURES.BatchSqlRejected);
-      assert.equal(count(calls, 'load'), 1, 'the retry policy lists the type as non-retryable');
+      assert.equal(
+        count(calls, 'load'),
+        ENTITIES.length,
+        'each entity’s load once: the retry policy lists the type as non-retryable',
+      );
       assert.equal(count(calls, 'report'), 0);
       assert.deepEqual(await outcome(handle), { date: DAY, outcome: 'failed' });
-    });
-
-    test('a permanent failure of the clean fails the day on its worker, without moving to another', async () => {
-      const { error, calls, localQueues } = await runDay({
-        workers: ['worker-a', 'worker-b'],
-        fault: (activity, entity) =>
-          activity === 'clean' && entity === 'user'
-            ? ApplicationFailure.nonRetryable('a cleaned row fails the schema', FAILURES.BatchCleanedInvalid)
-            : undefined,
-      });
-      const [a, b] = localQueues as [string, string];
-      const cause = rootCause(error);
-      assert.ok(cause instanceof ApplicationFailure);
-      assert.equal(cause.type, FAILURES.BatchCleanedInvalid);
-      assert.equal(count(calls, 'queue'), 1, 'not a lost worker: no other worker is asked');
-      assert.deepEqual(on(calls, b, 'download'), []);
-      assert.deepEqual(
-        calls.filter((c) => c.activity === 'remove').map((c) => c.queue),
-        [a],
-        'the worker that failed still holds its files, and removes them',
-      );
-      assert.equal(count(calls, 'load'), 0);
     });
   });
 
@@ -407,12 +402,15 @@ describe('BatchDay with mocked activities', () => {
       const gate = new Promise<void>((resolve) => (open = resolve));
       let during: { date?: string; outcome?: string } | undefined;
       const { report, handle, dayId } = await runDay({
-        workers: ['worker-a'],
         shared: (calls) => ({
           async planBatchExport({ day }) {
             logCall(calls, 'plan');
             await blockedUntil(gate);
-            return { day, dayComplete: true, partitions: ENTITIES.map(partitionPlan) };
+            return {
+              day,
+              dayComplete: true,
+              partitions: ENTITIES.flatMap((e) => PARTITIONS.map((p) => partitionPlan(e, p))),
+            };
           },
         }),
         during: async (handle, calls) => {
@@ -428,7 +426,6 @@ describe('BatchDay with mocked activities', () => {
 
     test('say "cancelled" for a cancelled day, which is still recorded as failed', async () => {
       const { error, calls, handle } = await runDay({
-        workers: ['worker-a'],
         shared: (calls) => ({
           async planBatchExport() {
             logCall(calls, 'plan');
@@ -452,7 +449,7 @@ describe('BatchDay with mocked activities', () => {
     });
 
     test('are set on a run started under another id, and on the day’s own run it starts', async () => {
-      const { report, handle, dayId } = await runDay({ workers: ['worker-a'], startedAs: 'batch-daily-run' });
+      const { report, handle, dayId } = await runDay({ startedAs: 'batch-daily-run' });
       assert.notEqual(handle.workflowId, dayId);
       assert.equal(report?.workflowId, dayId, 'the day ran under its own id, as a child');
       assert.deepEqual(await outcome(handle), { date: DAY, outcome: 'succeeded' });
