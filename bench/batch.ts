@@ -18,6 +18,7 @@ import { seededRandom } from '../domain/seeded-random.ts';
 import type { BatchDayReport, BatchPhase } from '../domain/batch-report.ts';
 import { ENTITIES, entityTopic, type Entity } from '../domain/wire.ts';
 import { createBatchHarness, type BatchHarness } from '../test/support/batch-harness.ts';
+import { cpuSeconds } from './cpu.ts';
 
 /** A past day (the broker refuses timestamps far ahead); the bench's topics keep their records for good. */
 const DAY: BatchDay = '2021-01-15';
@@ -153,19 +154,6 @@ async function main(): Promise<void> {
     await h.close();
   }
 }
-
-/** User + system CPU time of a process and all its threads so far, in seconds (/proc/<pid>/stat). */
-async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
-  if (pid === undefined) return undefined;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  // Fields after the command's closing parenthesis: state is the 1st, utime the 12th, stime the 13th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : undefined;
-}
-
-/** sysconf(_SC_CLK_TCK): 100 on Linux on every architecture Node runs on. */
-const CLOCK_TICKS = 100;
 
 /** Each worker's CPU time over the day and its share, and CPU-µs per record of the day. */
 function cpuLine(before: (number | undefined)[], after: (number | undefined)[], records: number): string {
