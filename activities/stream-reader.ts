@@ -93,6 +93,8 @@ export class StreamReader {
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxBytes: 32 * 1024 * 1024,
       allowAutoTopicCreation: false,
+      // A partition added to a topic is read within 30 s, not kafkajs's default 5 minutes.
+      metadataMaxAge: 30_000,
     });
     let joins = 0;
     this.joined = new Promise((resolve) => {

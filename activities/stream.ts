@@ -98,7 +98,7 @@ export function createStreamActivities(deps: Deps) {
       try {
         return await current;
       } finally {
-        if (running.get(input.stream) === current) running.delete(input.stream);
+        if (running.get(key) === current) running.delete(key);
       }
     },
   };

@@ -1,6 +1,7 @@
 // `npm run bench:batch -- --records N [--posts K] [--workers W]`: N records of each entity for one day
-// into fresh Kafka topics, then BatchDay for that day on in-process workers (one process: a shared-queue
-// worker and its batch-local worker), printing the time and records/s of each phase and of the whole.
+// into fresh Kafka topics, then BatchDay for that day on W worker processes (each with the workers of
+// `npm run worker`), printing the time and records/s of each phase and of the whole, each worker's
+// units and CPU time, and CPU-µs per record.
 // The records are the emulator's posts (`--posts` of them, 11,153 by default, like the original data
 // set) drawn at random with replacement, as the original emulator does: events repeat. Everything
 // lives under fresh names (topics, S3 key root, PostgreSQL schemas) and is deleted at the end.
@@ -18,7 +19,7 @@ import { seededRandom } from '../domain/seeded-random.ts';
 import type { BatchDayReport, BatchPhase } from '../domain/batch-report.ts';
 import { ENTITIES, entityTopic, type Entity } from '../domain/wire.ts';
 import { createBatchHarness, type BatchHarness } from '../test/support/batch-harness.ts';
-import { cpuSeconds } from './cpu.ts';
+import { cpuPerRecord, cpuSeconds, idleCpuRate } from './cpu.ts';
 
 /** A past day (the broker refuses timestamps far ahead); the bench's topics keep their records for good. */
 const DAY: BatchDay = '2021-01-15';
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
     // Worker processes of their own, as a deployment's: the partitions' exports and the entities' work
     // spread over them, and each one's peak memory is its own (the bench's producer is not in it).
     for (let i = 0; i < workers; i++) children.push(await startWorkerProcess(h, i));
+    const idle = await idleCpuRate(children.map((c) => c.pid));
     const cpuBefore = await Promise.all(children.map((c) => cpuSeconds(c.pid)));
     t = Date.now();
     const report = await h.runDay(DAY);
@@ -143,7 +145,8 @@ async function main(): Promise<void> {
       `worker peak RSS: ${peaks.map((mb) => (mb === undefined ? '?' : `${mb.toFixed(0)} MB`)).join(', ')} ` +
         `(${posts.toLocaleString('en')} distinct posts; the latest event per post is chosen in sorted runs on disk)`,
     );
-    console.log(cpuLine(cpuBefore, cpuAfter, 3 * records));
+    console.log(unitsLine(report, children.length, h.name));
+    console.log(cpuLine(cpuBefore, cpuAfter, 3 * records, idle, wallMs / 1000));
     const target = wallMs < 60_000 ? 'under' : 'over';
     console.log(
       `whole day: ${(wallMs / 1000).toFixed(1)} s for ${records.toLocaleString('en')} records per entity (${target} the 60 s target)`,
@@ -155,8 +158,26 @@ async function main(): Promise<void> {
   }
 }
 
+/** Each worker's units of the day (an entity's partition each) and the records they cleaned. */
+function unitsLine(report: BatchDayReport, workers: number, name: string): string {
+  const units = report.units ?? [];
+  const total = units.reduce((n, u) => n + u.in, 0);
+  const shares = Array.from({ length: workers }, (_, i) => {
+    const mine = units.filter((u) => u.worker === workerTaskQueue(name, `bench-${i}`));
+    const records = mine.reduce((n, u) => n + u.in, 0);
+    return `w${i} ${mine.length} units, ${records.toLocaleString('en')} records (${total ? ((100 * records) / total).toFixed(0) : 0}%)`;
+  });
+  return `units (download + clean): ${shares.join(', ')}`;
+}
+
 /** Each worker's CPU time over the day and its share, and CPU-µs per record of the day. */
-function cpuLine(before: (number | undefined)[], after: (number | undefined)[], records: number): string {
+function cpuLine(
+  before: (number | undefined)[],
+  after: (number | undefined)[],
+  records: number,
+  idlePerS: number,
+  wallS: number,
+): string {
   const used = after.map((a, i) => (a === undefined || before[i] === undefined ? 0 : a - before[i]!));
   const total = used.reduce((n, x) => n + x, 0);
   const shares = used.map(
@@ -164,7 +185,7 @@ function cpuLine(before: (number | undefined)[], after: (number | undefined)[], 
   );
   return (
     `worker CPU (user + system): ${shares.join(', ')}; ` +
-    `${((total * 1e6) / records).toFixed(1)} CPU-µs per record of the day`
+    `${cpuPerRecord(total, idlePerS, wallS, records)} (records of the day)`
   );
 }
 
@@ -176,7 +197,7 @@ async function peakRssMb(pid: number | undefined): Promise<number | undefined> {
   return kb === undefined ? undefined : Number(kb) / 1024;
 }
 
-/** `test/support/batch-worker-process.ts`: the same two workers as `npm run worker`, in a process of its own. */
+/** `test/support/batch-worker-process.ts`: the same workers as `npm run worker`, in a process of its own. */
 function startWorkerProcess(h: BatchHarness, i: number): Promise<ChildProcess> {
   const script = path.join(import.meta.dirname, '..', 'test', 'support', 'batch-worker-process.ts');
   const localQueue = workerTaskQueue(h.name, `bench-${i}`);

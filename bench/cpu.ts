@@ -14,3 +14,27 @@ export async function cpuSeconds(pid: number | undefined): Promise<number | unde
   const ticks = Number(fields[11]) + Number(fields[12]);
   return Number.isFinite(ticks) ? ticks / CLOCK_TICKS : undefined;
 }
+
+/**
+ * What the processes spend doing nothing (pollers, Kafka heartbeats, timers), in CPU-seconds per
+ * second of wall time, measured over `ms` while no work is given them: the fixed cost of each process,
+ * which grows with the number of processes and the run's length, not with its records.
+ */
+export async function idleCpuRate(pids: (number | undefined)[], ms = 5_000): Promise<number> {
+  const total = async () =>
+    (await Promise.all(pids.map(cpuSeconds))).reduce<number>((n, s) => n + (s ?? 0), 0);
+  const before = await total();
+  const from = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return ((await total()) - before) / ((Date.now() - from) / 1000);
+}
+
+/** The CPU figures of a run: gross, the processes' idle share of it, and the rest per record. */
+export function cpuPerRecord(cpuS: number, idlePerS: number, wallS: number, records: number): string {
+  const idle = Math.min(cpuS, idlePerS * wallS);
+  const us = (s: number) => ((s * 1e6) / records).toFixed(1);
+  return (
+    `${us(cpuS)} CPU-µs per record; of which idle ${us(idle)} (${idlePerS.toFixed(3)} CPU-s/s measured before the run, ` +
+    `× ${wallS.toFixed(1)} s); net of idle ${us(cpuS - idle)} CPU-µs per record`
+  );
+}

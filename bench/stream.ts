@@ -52,7 +52,7 @@ import {
   deleteTestTopics,
   dropSchema,
 } from '../test/support/stream-fixture.ts';
-import { cpuSeconds } from './cpu.ts';
+import { cpuPerRecord, cpuSeconds, idleCpuRate } from './cpu.ts';
 
 const USAGE =
   'usage: npm run bench:stream -- [--records N] [--rate R] [--seconds S] [--workers 1|2|3] [--shards K]';
@@ -299,6 +299,7 @@ async function main(): Promise<void> {
       }
     }
 
+    const idle = await idleCpuRate(workers.map((w) => w.pid));
     const cpuBefore = await Promise.all(workers.map((w) => cpuSeconds(w.pid)));
     const started = performance.now();
     const ids: string[] = [];
@@ -340,7 +341,7 @@ async function main(): Promise<void> {
     const cpuTotal = cpu.reduce((n, x) => n + x, 0);
     console.log(
       `worker CPU (user + system, ${WORKERS} process(es)): ${cpuTotal.toFixed(1)} s, ` +
-        `${((cpuTotal * 1e6) / total).toFixed(1)} CPU-µs per record`,
+        cpuPerRecord(cpuTotal, idle, seconds, total),
     );
 
     console.log(`freshness: the emulator posting ${RATE} records/s for ${SECONDS} s through the ingest API`);

@@ -61,9 +61,9 @@ export function batchWorkflowId(day: BatchDay, prefix = ''): string {
 export const BATCH_SCHEDULE_ID = 'batch-daily';
 
 /**
- * The queue of a batch day's units (one Kafka partition of one entity, downloaded and cleaned on one
- * worker): every worker process polls it, each taking at most BATCH_UNITS_AT_ONCE units at a time, so
- * a day's units spread over all workers.
+ * The queue of a batch day's units of work, one Kafka partition of one entity each: its export, then
+ * its download and clean on one worker. Every worker process polls it, each taking at most
+ * BATCH_UNITS_AT_ONCE at a time, so a day's work spreads over all workers.
  */
 export function batchUnitsQueue(sharedQueue: string): string {
   return `${sharedQueue}-batch-units`;

@@ -38,6 +38,8 @@ const ASSUMED = {
   historyEventsPerBatch: 6,
   /** Peak over mean of a day's traffic. */
   peakFactor: 3,
+  /** Hours a batch day may take, leaving the rest of the day for a re-run. */
+  batchWindowHours: 2,
 };
 
 interface Row {
@@ -60,6 +62,9 @@ function plan(eventsPerSecond: number, eventsPerDay: number): Row[] {
   const day = eventsPerDay;
   const batchCoreHours = (day * MEASURED.batchCpuUsPerRecord) / 1e6 / 3_600;
   const oneMachine = batchCoreHours / (ASSUMED.coresPerMachine * ASSUMED.coreUtilisation);
+  // A day's units: one per partition of each entity topic, spread over the workers.
+  const units = partitions * 3;
+  const batchMachines = Math.ceil(oneMachine / ASSUMED.batchWindowHours);
   const objects = Math.ceil(day / MEASURED.recordsPerObject) * 3;
   const mbps = (eventsPerSecond * MEASURED.bytesPerRecord) / 1e6;
   const f = (n: number) => Math.round(n).toLocaleString('en');
@@ -97,8 +102,8 @@ function plan(eventsPerSecond: number, eventsPerDay: number): Row[] {
     {
       stage: 'batch day',
       bound: `CPU ${MEASURED.batchCpuUsPerRecord} µs/record of the day`,
-      need: `${f(day / 1e9)} B records/day: ${f(batchCoreHours)} core-hours; ${oneMachine.toFixed(1)} h on one ${ASSUMED.coresPerMachine}-core worker, where a day's download and clean run today${oneMachine > 20 ? ' (too slow)' : ''}`,
-      next: 'one worker cleans the whole day: fan download and clean out per partition over the workers (docs/scaling.md, "Not yet")',
+      need: `${f(day / 1e9)} B records/day: ${f(batchCoreHours)} core-hours; ${batchMachines} ${ASSUMED.coresPerMachine}-core worker machines finish it in ${ASSUMED.batchWindowHours} h (${oneMachine.toFixed(1)} h on one), over its ${f(units)} units (${partitions} partitions × 3 entities; a unit cleans 3 files at once, so at most ${f(units * 3)} cores at a time${batchMachines * ASSUMED.coresPerMachine * ASSUMED.coreUtilisation > units * 3 ? ': too few, cut units by groups of raw objects or add partitions' : ''})`,
+      next: 'the load: one activity per entity merges its units, one node process and one PostgreSQL backend each (cost grows with distinct posts, not events); past ~100 M posts a day, split it by ranges of ind and COPY into day-partitioned tables',
     },
     {
       stage: 'S3',

@@ -62,12 +62,17 @@ const { planBatchExport, getBatchWorkerQueue, publishBatchReport } = proxyActivi
   startToCloseTimeout: '2 minutes',
   retry,
 });
-const { exportBatchPartition, loadBatchEntity, loadBatchDay, refreshBatchViews } =
-  proxyActivities<BatchActivities>({
-    startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '30 seconds',
-    retry,
-  });
+const LONG_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '30 seconds',
+  retry,
+};
+const {
+  exportBatchPartition: exportOnSharedQueue,
+  loadBatchEntity,
+  loadBatchDay,
+  refreshBatchViews,
+} = proxyActivities<BatchActivities>(LONG_OPTIONS);
 const { publishBatchDay } = proxyActivities<BatchActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '30 seconds',
@@ -199,8 +204,9 @@ async function runDay(day: BatchDay): Promise<BatchDayReport> {
     return result;
   };
 
-  const { exports, dayComplete } = await timed('export', () => exportDay(day));
-  const { cleaned, workers, downloadMs, cleanMs, unitReports } = patched(UNITS_PATCH)
+  const units = patched(UNITS_PATCH);
+  const { exports, dayComplete } = await timed('export', () => exportDay(day, units));
+  const { cleaned, workers, downloadMs, cleanMs, unitReports } = units
     ? await cleanUnits(day, exports)
     : await cleanOnOneWorker(
         day,
@@ -235,9 +241,11 @@ async function runDay(day: BatchDay): Promise<BatchDayReport> {
 
 /**
  * Per entity and Kafka partition, in parallel (more workers finish it sooner): the partitions whose
- * archive is reused as it is need no activity; the others are exported and their archive written.
+ * archive is reused as it is need no activity; the others are exported and their archive written,
+ * on the units queue (any worker, a few at a time each; before units, on the shared queue).
  */
-async function exportDay(day: BatchDay) {
+async function exportDay(day: BatchDay, units: boolean) {
+  const exportBatchPartition = units ? exportOnUnitsQueue() : exportOnSharedQueue;
   const plan = await planBatchExport({ day });
   const results = await Promise.all(
     plan.partitions.map(async (p) => ({
@@ -270,6 +278,11 @@ function checkCounts(exports: Record<Entity, PartitionExport[]>, cleaned: Record
  * The day's units (each entity's Kafka partitions with records), downloaded and cleaned at once on
  * whichever workers take them: a day spreads over every worker, and a lost worker costs its units.
  */
+function exportOnUnitsQueue(): BatchActivities['exportBatchPartition'] {
+  const taskQueue = batchUnitsQueue(workflowInfo().taskQueue);
+  return proxyActivities<BatchActivities>({ ...LONG_OPTIONS, taskQueue }).exportBatchPartition;
+}
+
 async function cleanUnits(day: BatchDay, exports: Record<Entity, PartitionExport[]>) {
   const { cleanBatchUnit } = proxyActivities<BatchUnitActivities>({
     ...UNIT_OPTIONS,

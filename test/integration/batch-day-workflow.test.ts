@@ -121,7 +121,10 @@ describe('BatchDay with mocked activities', () => {
     const units = await Worker.create({
       connection,
       taskQueue: batchUnitsQueue(queue),
-      activities: mockedUnit(cleanedIn),
+      activities: {
+        ...mockedUnit(cleanedIn),
+        exportBatchPartition: mockedDay(exported, calls).exportBatchPartition,
+      },
     });
     const day = '2021-07-01';
     const outcome = await worker.runUntil(

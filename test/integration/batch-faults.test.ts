@@ -144,7 +144,7 @@ describe('BatchDay with a worker killed in the middle of its units', () => {
       );
     await waitFor(
       'the doomed worker holding its units',
-      async () => (await startedUnits()).length === DOOMED_UNITS,
+      async () => ((await startedUnits()).length === DOOMED_UNITS ? true : undefined),
       60_000,
     );
     // The other units run on a live worker meanwhile: they are done once only the doomed two are left.
@@ -153,13 +153,18 @@ describe('BatchDay with a worker killed in the middle of its units', () => {
       'every other unit done',
       async () => {
         const left = (await pending(handle)).filter((a) => a.activityType?.name === 'cleanBatchUnit');
-        return (
+        const done =
           left.length === DOOMED_UNITS &&
-          left.every((a) => a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
-        );
+          left.every((a) => a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED);
+        return done ? true : undefined;
       },
       60_000,
     );
+    // The units the lost worker holds, by the ids of their scheduled events.
+    const doomed = (await pending(handle))
+      .filter((a) => a.activityType?.name === 'cleanBatchUnit')
+      .map((a) => a.activityId ?? '');
+    assert.equal(doomed.length, DOOMED_UNITS);
     child?.kill('SIGKILL');
     const report = await handle.result();
 
@@ -178,16 +183,19 @@ describe('BatchDay with a worker killed in the middle of its units', () => {
           'cleanBatchUnit',
     );
     assert.equal(unitStarts.length, units.length, 'each unit completed once');
-    const again = unitStarts.filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1);
-    assert.equal(again.length, DOOMED_UNITS, 'only the lost worker’s units ran a second time');
-    for (const e of again) {
-      const failure = e.activityTaskStartedEventAttributes?.lastFailure;
-      assert.ok(
-        failure?.timeoutFailureInfo,
-        `the retried unit says its worker stopped heartbeating: ${failure?.message}`,
-      );
-    }
-
+    const lostWorker = (e: (typeof unitStarts)[number]) =>
+      Boolean(e.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo);
+    const scheduledId = (e: (typeof unitStarts)[number]) =>
+      scheduledEvent(events ?? [], e.activityTaskStartedEventAttributes?.scheduledEventId)
+        ?.activityTaskScheduledEventAttributes?.activityId ?? '';
+    const attempts = unitStarts.map(
+      (e) => `${scheduledId(e)}: attempt ${e.activityTaskStartedEventAttributes?.attempt}`,
+    );
+    assert.deepEqual(
+      unitStarts.filter(lostWorker).map(scheduledId).sort(),
+      [...doomed].sort(),
+      `the lost worker’s units, and only they, ran again after a heartbeat timeout (${attempts.join(', ')})`,
+    );
     // The same result as a clean run: running the day again on the live worker changes nothing.
     const [s3, tables] = [await h.snapshotS3(), await h.snapshotTables()];
     await h.runDay(DAY_2, `${h.dayWorkflowId(DAY_2)}-again`);
@@ -196,11 +204,18 @@ describe('BatchDay with a worker killed in the middle of its units', () => {
   });
 });
 
+/** The ActivityTaskScheduled event `id`. */
+function scheduledEvent(
+  events: proto.temporal.api.history.v1.IHistoryEvent[],
+  id: Long | number | null | undefined,
+) {
+  return events.find((e) => Number(e.eventId) === Number(id));
+}
+
 /** The activity type of the ActivityTaskScheduled event `id`. */
 function scheduledName(
   events: proto.temporal.api.history.v1.IHistoryEvent[],
   id: Long | number | null | undefined,
 ) {
-  const scheduled = events.find((e) => Number(e.eventId) === Number(id));
-  return scheduled?.activityTaskScheduledEventAttributes?.activityType?.name;
+  return scheduledEvent(events, id)?.activityTaskScheduledEventAttributes?.activityType?.name;
 }

@@ -13,9 +13,8 @@ import {
   type ActivityInboundCallsInterceptor,
 } from '@temporalio/worker';
 import { createBatchLocalActivities } from '../../activities/batch/index.ts';
-import { createBatchUnitActivities } from '../../activities/batch/local.ts';
-import { batchUnitsQueue } from '../../domain/batch-keys.ts';
 import { loadConfig } from '../../infra/config.ts';
+import { createBatchUnitsWorker } from '../../workers/batch-local-worker.ts';
 import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
 import { openTestClients } from './clients.ts';
 
@@ -50,12 +49,7 @@ async function main(): Promise<void> {
     activities: createBatchLocalActivities({ s3: clients.s3, config }),
     interceptors,
   });
-  const units = await Worker.create({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: batchUnitsQueue(sharedQueue),
-    activities: createBatchUnitActivities({ s3: clients.s3, config, worker: localQueue }),
-    maxConcurrentActivityTaskExecutions: config.BATCH_UNITS_AT_ONCE ?? 2,
+  const units = await createBatchUnitsWorker(config, clients, connection, sharedQueue, localQueue, {
     interceptors,
   });
   const running = Promise.all([shared.run(), local.run(), units.run()]);

@@ -233,7 +233,11 @@ describe('BatchDay with mocked activities', () => {
         connection,
         taskQueue: batchUnitsQueue(queue),
         identity: 'worker-a',
-        activities: unitActivities(calls, 'worker-a', fault),
+        activities: {
+          ...unitActivities(calls, 'worker-a', fault),
+          exportBatchPartition:
+            shared(calls).exportBatchPartition ?? sharedActivities(calls, {}).exportBatchPartition,
+        },
         maxConcurrentActivityTaskExecutions: 2,
       }),
     ];
