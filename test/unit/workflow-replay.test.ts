@@ -30,8 +30,8 @@ test('every recorded history replays against the current workflow code', async (
   const recorded = await histories();
   assert.deepEqual(
     recorded.map((h) => h.workflowId),
-    ['replay-batch-2026-12-02', 'replay-stream-pin'],
-    'a batch day and a stream (paused, resumed, stopped after 66 micro-batches) are recorded',
+    ['replay-batch-2026-12-02', 'replay-stream-pin', 'replay-units-batch-2021-03-02'],
+    'a batch day from before units, a stream (paused, resumed, stopped after 66 micro-batches) and a batch day of nine units are recorded',
   );
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, recorded)) {
