@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   }
   console.log(
     `bench:batch: ${records.toLocaleString('en')} records per entity, ${posts.toLocaleString('en')} posts, day ${DAY}, ` +
-      `${workers} worker process(es), ${cpus().length} CPUs`,
+      `${workers} worker process(es), ${cpus().length} CPUs, BATCH_THREADS ${threadsPerWorker(workers)} each`,
   );
   const h = await createBatchHarness();
   const children: ChildProcess[] = [];
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
 
     // Worker processes of their own, as a deployment's: the partitions' exports and the entities' work
     // spread over them, and each one's peak memory is its own (the bench's producer is not in it).
-    for (let i = 0; i < workers; i++) children.push(await startWorkerProcess(h, i));
+    for (let i = 0; i < workers; i++) children.push(await startWorkerProcess(h, i, workers));
     const idle = await idleCpuRate(children.map((c) => c.pid));
     const cpuBefore = await Promise.all(children.map((c) => cpuSeconds(c.pid)));
     t = Date.now();
@@ -197,12 +197,25 @@ async function peakRssMb(pid: number | undefined): Promise<number | undefined> {
   return kb === undefined ? undefined : Number(kb) / 1024;
 }
 
+/**
+ * BATCH_THREADS of each worker: as set, or the machine's cores shared among the workers. The default
+ * (one thread per core) is for one worker per machine; W workers on one machine would each start a
+ * thread per core, and the bench would measure the cores oversubscribed W times, not W workers.
+ */
+function threadsPerWorker(workers: number): string {
+  return process.env.BATCH_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / workers)));
+}
+
 /** `test/support/batch-worker-process.ts`: the same workers as `npm run worker`, in a process of its own. */
-function startWorkerProcess(h: BatchHarness, i: number): Promise<ChildProcess> {
+function startWorkerProcess(h: BatchHarness, i: number, workers: number): Promise<ChildProcess> {
   const script = path.join(import.meta.dirname, '..', 'test', 'support', 'batch-worker-process.ts');
   const localQueue = workerTaskQueue(h.name, `bench-${i}`);
   const child = spawn(process.execPath, ['--import', 'tsx', script, h.name, localQueue], {
-    env: { ...h.env, BATCH_WORK_DIR: path.join(tmpdir(), `${h.name}-worker-${i}`) },
+    env: {
+      ...h.env,
+      BATCH_WORK_DIR: path.join(tmpdir(), `${h.name}-worker-${i}`),
+      BATCH_THREADS: threadsPerWorker(workers),
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -52,7 +52,15 @@ function summary(r: BatchDayReport): string {
       .map(([v, n]) => `${v} ${n}`)
       .join(', ')}`,
     `phases: ${phases.join(', ')}`,
-    `workers holding the files: ${r.localWorkers.join(', ')}`,
+    ...(r.units
+      ? [
+          `units (an entity's partition each, downloaded and cleaned on one worker): ${r.units.length}`,
+          ...r.localWorkers.map((w) => {
+            const mine = r.units?.filter((u) => u.worker === w) ?? [];
+            return `  ${w}: ${mine.length} units, ${mine.reduce((n, u) => n + u.in, 0)} records`;
+          }),
+        ]
+      : [`workers holding the files: ${r.localWorkers.join(', ')}`]),
   ].join('\n');
 }
 

@@ -12,12 +12,12 @@ const MEASURED = {
    * generator and the Kafka broker ran on the same two cores.
    */
   ingestCpuUsPerRecord: (2 * 1e6) / 45_900,
-  /** Batch day (export, download, clean, load, views), worker CPU-µs per record of the day: `bench:batch -- --records 500000 --workers 1`, "worker CPU" line. */
-  batchCpuUsPerRecord: 22.0,
-  /** Speed layer, worker CPU-µs per record (read, clean, upsert): `bench:stream -- --records 100000`, "worker CPU" line. */
-  streamCpuUsPerRecord: 22.1,
-  /** Records one micro-batch commits at full load (300,000 records in 23 batches of 3 streams). */
-  recordsPerMicroBatch: 300_000 / 23,
+  /** Batch day (export, download, clean, load, views), worker CPU-µs per record of the day: `bench:batch -- --records 500000 --workers 1`, "worker CPU" line (2 workers: 22.7; 3 workers on the 2 cores: 28.9). */
+  batchCpuUsPerRecord: 24.2,
+  /** Speed layer, worker CPU-µs per record (read, clean, upsert): `bench:stream -- --records 100000 --workers 1 --shards 1`, "worker CPU" line (3 shards: 26.4; 3 workers and 3 shards on the 2 cores: 39.2). */
+  streamCpuUsPerRecord: 23.3,
+  /** Records one micro-batch commits at full load (300,000 records in 24 batches of 3 streams). */
+  recordsPerMicroBatch: 300_000 / 24,
   /** Bytes of a raw record on the wire, the mean of pin, geo and user (generator's data). */
   bytesPerRecord: 430,
   /** Raw records per S3 object (BATCH_OBJECT_RECORDS). */
