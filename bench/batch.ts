@@ -5,7 +5,7 @@
 // The records are the emulator's posts (`--posts` of them, 11,153 by default, like the original data
 // set) drawn at random with replacement, as the original emulator does: events repeat. Everything
 // lives under fresh names (topics, S3 key root, PostgreSQL schemas) and is deleted at the end.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { seededRandom } from '../domain/seeded-random.ts';
 import type { BatchDayReport, BatchPhase } from '../domain/batch-report.ts';
 import { ENTITIES, entityTopic, type Entity } from '../domain/wire.ts';
 import { createBatchHarness, type BatchHarness } from '../test/support/batch-harness.ts';
+import { spawnBatchWorker } from '../test/support/batch-worker-spawn.ts';
 import { cpuPerRecord, cpuSeconds, idleCpuRate } from './cpu.ts';
 
 /** A past day (the broker refuses timestamps far ahead); the bench's topics keep their records for good. */
@@ -208,22 +209,12 @@ function threadsPerWorker(workers: number): string {
 
 /** `test/support/batch-worker-process.ts`: the same workers as `npm run worker`, in a process of its own. */
 function startWorkerProcess(h: BatchHarness, i: number, workers: number): Promise<ChildProcess> {
-  const script = path.join(import.meta.dirname, '..', 'test', 'support', 'batch-worker-process.ts');
-  const localQueue = workerTaskQueue(h.name, `bench-${i}`);
-  const child = spawn(process.execPath, ['--import', 'tsx', script, h.name, localQueue], {
-    env: {
-      ...h.env,
-      BATCH_WORK_DIR: path.join(tmpdir(), `${h.name}-worker-${i}`),
-      BATCH_THREADS: threadsPerWorker(workers),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve(child));
-    child.once('exit', (code) =>
-      reject(new Error(`worker process ${i} exited (${code}) before it was ready`)),
-    );
-  });
+  const env = {
+    ...h.env,
+    BATCH_WORK_DIR: path.join(tmpdir(), `${h.name}-worker-${i}`),
+    BATCH_THREADS: threadsPerWorker(workers),
+  };
+  return spawnBatchWorker(env, h.name, workerTaskQueue(h.name, `bench-${i}`));
 }
 
 main().catch((err: unknown) => {

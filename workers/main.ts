@@ -4,10 +4,10 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfigOrExit, type Config } from '../infra/config.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 import { connectTemporal } from '../infra/temporal.ts';
-import { createBatchWorkers, localTaskQueue } from './batch-local-worker.ts';
+import { localTaskQueue } from './batch-local-worker.ts';
 import { ensureBatchSchedule } from './batch-schedule.ts';
 import { openPipelineClients } from './clients.ts';
-import { createPipelineWorker, streamActivities } from './pipeline-worker.ts';
+import { createProcessWorkers, streamActivities } from './pipeline-worker.ts';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -19,15 +19,7 @@ async function main(): Promise<void> {
     // One instance on both workers: one micro-batch of a shard at a time in this process, whichever
     // queue it came by.
     const stream = streamActivities(clients, localQueue);
-    const worker = await createPipelineWorker(
-      config,
-      clients,
-      connection,
-      config.PIPELINE_TASK_QUEUE,
-      localQueue,
-      stream,
-    );
-    const batchWorkers = await createBatchWorkers(
+    const workers = await createProcessWorkers(
       config,
       clients,
       connection,
@@ -40,7 +32,7 @@ async function main(): Promise<void> {
       { taskQueue: config.PIPELINE_TASK_QUEUE, localQueue, namespace: config.TEMPORAL_NAMESPACE },
       'worker started',
     );
-    await Promise.all([worker, ...batchWorkers].map((w) => w.run()));
+    await Promise.all(workers.map((w) => w.run()));
     log.info('worker drained');
   } finally {
     // After a failed start the workers still hold the connection and close() throws: the failure

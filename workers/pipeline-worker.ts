@@ -6,7 +6,7 @@ import { createHealthActivities } from '../activities/health.ts';
 import { createStreamActivities, type StreamActivities } from '../activities/stream.ts';
 import type { Config } from '../infra/config.ts';
 import { allTopics } from '../domain/wire.ts';
-import { localTaskQueue } from './batch-local-worker.ts';
+import { createBatchWorkers, localTaskQueue } from './batch-local-worker.ts';
 import type { PipelineClients } from './clients.ts';
 import { WORKFLOWS_PATH } from './workflows-path.ts';
 
@@ -52,4 +52,23 @@ export function streamActivities(clients: PipelineClients, localQueue?: string):
     producer: clients.producer,
     ...(localQueue === undefined ? {} : { localQueue }),
   });
+}
+
+/**
+ * Every worker of one worker process (`npm run worker`): the shared queue's (workflows and the
+ * activities any worker runs), the units queue's and the process's own queue's.
+ */
+export async function createProcessWorkers(
+  config: Config,
+  clients: PipelineClients,
+  connection: NativeConnection,
+  sharedQueue: string,
+  localQueue: string,
+  /** As for createPipelineWorker: given, a stream's batches stick to this process. */
+  stream?: StreamActivities,
+): Promise<Worker[]> {
+  return [
+    await createPipelineWorker(config, clients, connection, sharedQueue, localQueue, stream),
+    ...(await createBatchWorkers(config, clients, connection, sharedQueue, localQueue, stream)),
+  ];
 }

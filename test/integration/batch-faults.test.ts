@@ -2,7 +2,7 @@
 // killed and restarted), and a worker killed in the middle of its units (only they run again). Either
 // way the day completes with the result of a clean run. Needs `npm run stack:up`.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,10 +11,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { workerTaskQueue } from '../../domain/batch-keys.ts';
-import { ENTITIES } from '../../domain/wire.ts';
 import { batchDay } from '../../workflows/batch-day.ts';
-import { DAY_2, DAY_2_COUNTS, fixtureMessages } from '../support/batch-fixtures.ts';
+import { assertDay2Counts, DAY_2, fixtureMessages } from '../support/batch-fixtures.ts';
 import { createBatchHarness, type BatchHarness } from '../support/batch-harness.ts';
+import { spawnBatchWorker } from '../support/batch-worker-spawn.ts';
 import { S3Server } from '../support/s3-server.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -31,17 +31,6 @@ function start(h: BatchHarness, workflowId: string): Promise<WorkflowHandle<type
 
 async function pending(handle: WorkflowHandle) {
   return (await handle.describe()).raw.pendingActivities ?? [];
-}
-
-function assertDay2Counts(report: Awaited<ReturnType<typeof batchDay>>): void {
-  for (const e of ENTITIES) {
-    const c = report.entities[e].cleaned;
-    const want = DAY_2_COUNTS[e];
-    assert.deepEqual(
-      [c.in, c.out, c.rejected.total, report.entities[e].loadedRows],
-      [want.in, want.out, want.rejected, want.rows],
-    );
-  }
 }
 
 describe('BatchDay with S3 down', () => {
@@ -111,23 +100,17 @@ describe('BatchDay with a worker killed in the middle of its units', () => {
   });
 
   /** A worker process whose units hang (heartbeating) for two minutes, taking two at a time. */
-  function startChild(localQueue: string): Promise<void> {
-    const script = path.join(import.meta.dirname, '..', 'support', 'batch-worker-process.ts');
-    const env = {
-      ...h.env,
-      BATCH_WORK_DIR: childDir,
-      BATCH_TEST_CLEAN_DELAY_MS: '120000',
-      BATCH_UNITS_AT_ONCE: String(DOOMED_UNITS),
-    };
-    const c = spawn(process.execPath, ['--import', 'tsx', script, h.name, localQueue], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    child = c;
-    return new Promise((resolve, reject) => {
-      c.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-      c.once('exit', (code) => reject(new Error(`the worker process exited (${code}) before it was ready`)));
-    });
+  async function startChild(localQueue: string): Promise<void> {
+    child = await spawnBatchWorker(
+      {
+        ...h.env,
+        BATCH_WORK_DIR: childDir,
+        BATCH_TEST_CLEAN_DELAY_MS: '120000',
+        BATCH_UNITS_AT_ONCE: String(DOOMED_UNITS),
+      },
+      h.name,
+      localQueue,
+    );
   }
 
   const DOOMED_UNITS = 2;

@@ -3,7 +3,7 @@
 // done by more than one worker, each unit once, and the day's objects and rows are exactly what one
 // worker makes of the same records. Needs `npm run stack:up`.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,8 +12,9 @@ import { after, before, test } from 'node:test';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { workerTaskQueue } from '../../domain/batch-keys.ts';
 import { ENTITIES } from '../../domain/wire.ts';
-import { DAY_2, DAY_2_COUNTS, fixtureMessages } from '../support/batch-fixtures.ts';
+import { assertDay2Counts, DAY_2, fixtureMessages } from '../support/batch-fixtures.ts';
 import { createBatchHarness, type BatchHarness } from '../support/batch-harness.ts';
+import { spawnBatchWorker } from '../support/batch-worker-spawn.ts';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -38,25 +39,14 @@ after(async () => {
  * A worker process taking one unit at a time, each held half a second (heartbeating) before it runs:
  * long enough that every process polling gets some of the day's nine units.
  */
-function startChild(localQueue: string, i: number): Promise<ChildProcess> {
-  const script = path.join(import.meta.dirname, '..', 'support', 'batch-worker-process.ts');
+async function startChild(localQueue: string, i: number): Promise<void> {
   const env = {
     ...h.env,
     BATCH_WORK_DIR: path.join(workDir, String(i)),
     BATCH_UNITS_AT_ONCE: '1',
     BATCH_TEST_CLEAN_DELAY_MS: '500',
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', script, h.name, localQueue], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve(child));
-    child.once('exit', (code) =>
-      reject(new Error(`worker process ${i} exited (${code}) before it was ready`)),
-    );
-  });
+  children.push(await spawnBatchWorker(env, h.name, localQueue));
 }
 
 async function stopChildren(): Promise<void> {
@@ -87,14 +77,7 @@ test('three worker processes share a day’s units, each unit once; the result i
     `the units were done by ${workers.size} worker(s): ${[...workers].join(', ')}`,
   );
   for (const w of workers) assert.ok(queues.includes(w), `${w} is one of the three processes`);
-  for (const e of ENTITIES) {
-    const c = report.entities[e].cleaned;
-    const want = DAY_2_COUNTS[e];
-    assert.deepEqual(
-      [c.in, c.out, c.rejected.total, report.entities[e].loadedRows],
-      [want.in, want.out, want.rejected, want.rows],
-    );
-  }
+  assertDay2Counts(report);
   const [s3, tables] = [await h.snapshotS3(), await h.snapshotTables()];
 
   // The same day on one worker (in this process), from the same records: the same objects and rows.

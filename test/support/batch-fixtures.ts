@@ -22,7 +22,9 @@
 // Poison on day 2: ind 15's geo (latitude 200), a user message that is not JSON (key 16), a pin
 // message without a value (key 17). Outside both days: ind 3's pin as "quotes" just before day 1 and
 // just after day 2.
-import type { Entity } from '../../domain/wire.ts';
+import assert from 'node:assert/strict';
+import type { BatchDayReport } from '../../domain/batch-report.ts';
+import { ENTITIES, type Entity } from '../../domain/wire.ts';
 
 export const DAY_1 = '2021-03-01';
 export const DAY_2 = '2021-03-02';
@@ -256,3 +258,16 @@ export const EXPECTED_VIEWS: Record<string, unknown[][]> = {
     ['36-50', 2018, 1_000],
   ],
 };
+
+/** The second day's counts per entity, as a run of it must report them. */
+export function assertDay2Counts(report: BatchDayReport): void {
+  for (const e of ENTITIES) {
+    const c = report.entities[e].cleaned;
+    const want = DAY_2_COUNTS[e];
+    assert.deepEqual(
+      [c.in, c.out, c.rejected.total, report.entities[e].loadedRows],
+      [want.in, want.out, want.rejected, want.rows],
+      `${DAY_2} ${e}: in, out, rejected, rows`,
+    );
+  }
+}

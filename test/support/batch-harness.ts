@@ -19,9 +19,8 @@ import { createKafka } from '../../infra/kafka.ts';
 import { migrate } from '../../infra/migrate.ts';
 import { ensureBucket, ensureTopics } from '../../infra/provision.ts';
 import { createS3 } from '../../infra/s3.ts';
-import { createBatchWorkers } from '../../workers/batch-local-worker.ts';
 import type { PipelineClients } from '../../workers/clients.ts';
-import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
+import { createProcessWorkers } from '../../workers/pipeline-worker.ts';
 import { batchDay } from '../../workflows/batch-day.ts';
 import type { FixtureMessage } from './batch-fixtures.ts';
 import { openTestClients } from './clients.ts';
@@ -88,9 +87,8 @@ export async function createBatchHarness(overrides: NodeJS.ProcessEnv = {}): Pro
     produce: (messages) => produce(clients, config, messages),
     async startWorkers() {
       const localQueue = workerTaskQueue(name, freshName('local'));
-      const shared = await createPipelineWorker(config, clients, connection, name, localQueue);
-      const batch = await createBatchWorkers(config, clients, connection, name, localQueue);
-      workers.push(...[shared, ...batch].map((worker) => ({ worker, running: worker.run() })));
+      const all = await createProcessWorkers(config, clients, connection, name, localQueue);
+      workers.push(...all.map((worker) => ({ worker, running: worker.run() })));
       return { localQueue };
     },
     async stopWorkers() {

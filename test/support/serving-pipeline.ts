@@ -4,7 +4,6 @@
 // the ingest API serving the analytics endpoints over all of it.
 import type { AddressInfo } from 'node:net';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { createIngestService, type IngestService } from '../../api/service.ts';
 import { workerTaskQueue } from '../../domain/batch-keys.ts';
@@ -12,8 +11,7 @@ import { statusQuery, type StreamStatus } from '../../domain/stream-wire.ts';
 import { ENTITIES, type Entity } from '../../domain/wire.ts';
 import { loadConfig, type Config } from '../../infra/config.ts';
 import { createPool } from '../../infra/db.ts';
-import { createBatchWorkers } from '../../workers/batch-local-worker.ts';
-import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
+import { createProcessWorkers } from '../../workers/pipeline-worker.ts';
 import { startStream, streamInput } from '../../workers/streams.ts';
 import type { stream } from '../../workflows/stream.ts';
 import { createBatchHarness, type BatchHarness } from './batch-harness.ts';
@@ -67,10 +65,13 @@ export async function createServingPipeline(): Promise<ServingPipeline> {
     cleanUps.push(() => opened.close());
     const { clients, connection } = opened;
     const localQueue = workerTaskQueue(config.PIPELINE_TASK_QUEUE, freshName('local'));
-    const workers: Worker[] = [
-      await createPipelineWorker(config, clients, connection, config.PIPELINE_TASK_QUEUE, localQueue),
-      ...(await createBatchWorkers(config, clients, connection, config.PIPELINE_TASK_QUEUE, localQueue)),
-    ];
+    const workers = await createProcessWorkers(
+      config,
+      clients,
+      connection,
+      config.PIPELINE_TASK_QUEUE,
+      localQueue,
+    );
     const running = workers.map((w) => w.run());
     cleanUps.push(async () => {
       for (const w of workers) w.shutdown();
