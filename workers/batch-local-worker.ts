@@ -16,6 +16,9 @@ import type { StreamActivities } from '../activities/stream.ts';
 import { batchUnitsQueue, workerTaskQueue } from '../domain/batch-keys.ts';
 import type { Config } from '../infra/config.ts';
 
+/** What a test may add to a worker's options: interceptors (test/support/batch-worker-process.ts). */
+export type WorkerExtras = Pick<WorkerOptions, 'interceptors'>;
+
 /** `pinterest-pipeline@host-4242`: one process, one queue. */
 export function localTaskQueue(sharedQueue: string): string {
   return workerTaskQueue(sharedQueue, `${hostname()}-${process.pid}`);
@@ -28,8 +31,11 @@ export async function createBatchLocalWorker(
   taskQueue: string,
   /** The process's micro-batch activities (the same instance as its shared-queue worker's). */
   stream?: StreamActivities,
+  /** Tests' interceptors (test/support/batch-worker-process.ts). */
+  extra: WorkerExtras = {},
 ): Promise<Worker> {
   return Worker.create({
+    ...extra,
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue,
@@ -45,7 +51,7 @@ export async function createBatchUnitsWorker(
   /** This process's own queue: the name its units report as the worker that did them. */
   localQueue: string,
   /** Tests' interceptors (test/support/batch-worker-process.ts). */
-  extra: Pick<WorkerOptions, 'interceptors'> = {},
+  extra: WorkerExtras = {},
 ): Promise<Worker> {
   return Worker.create({
     ...extra,
@@ -59,19 +65,4 @@ export async function createBatchUnitsWorker(
     maxConcurrentActivityTaskExecutions:
       config.BATCH_UNITS_AT_ONCE ?? config.BATCH_THREADS ?? availableParallelism(),
   });
-}
-
-/** Every worker of one process on `sharedQueue`: the shared queue's, the units' and its own queue's. */
-export async function createBatchWorkers(
-  config: Config,
-  clients: { s3: S3Client; kafkaAdmin: Admin },
-  connection: NativeConnection,
-  sharedQueue: string,
-  localQueue: string,
-  stream?: StreamActivities,
-): Promise<Worker[]> {
-  return [
-    await createBatchLocalWorker(config, clients, connection, localQueue, stream),
-    await createBatchUnitsWorker(config, clients, connection, sharedQueue, localQueue),
-  ];
 }

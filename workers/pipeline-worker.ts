@@ -6,7 +6,12 @@ import { createHealthActivities } from '../activities/health.ts';
 import { createStreamActivities, type StreamActivities } from '../activities/stream.ts';
 import type { Config } from '../infra/config.ts';
 import { allTopics } from '../domain/wire.ts';
-import { createBatchWorkers, localTaskQueue } from './batch-local-worker.ts';
+import {
+  createBatchLocalWorker,
+  createBatchUnitsWorker,
+  localTaskQueue,
+  type WorkerExtras,
+} from './batch-local-worker.ts';
 import type { PipelineClients } from './clients.ts';
 import { WORKFLOWS_PATH } from './workflows-path.ts';
 
@@ -22,8 +27,10 @@ export async function createPipelineWorker(
    * a stream's batches stick to this process. Without, they are made here and run on the shared queue.
    */
   stream: StreamActivities = streamActivities(clients),
+  extra: WorkerExtras = {},
 ): Promise<Worker> {
   return Worker.create({
+    ...extra,
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue,
@@ -66,9 +73,11 @@ export async function createProcessWorkers(
   localQueue: string,
   /** As for createPipelineWorker: given, a stream's batches stick to this process. */
   stream?: StreamActivities,
+  extra: WorkerExtras = {},
 ): Promise<Worker[]> {
   return [
-    await createPipelineWorker(config, clients, connection, sharedQueue, localQueue, stream),
-    ...(await createBatchWorkers(config, clients, connection, sharedQueue, localQueue, stream)),
+    await createPipelineWorker(config, clients, connection, sharedQueue, localQueue, stream, extra),
+    await createBatchLocalWorker(config, clients, connection, localQueue, stream, extra),
+    await createBatchUnitsWorker(config, clients, connection, sharedQueue, localQueue, extra),
   ];
 }

@@ -274,19 +274,23 @@ function checkCounts(exports: Record<Entity, PartitionExport[]>, cleaned: Record
   }
 }
 
+/** The queue of the day's units, beside the workflow's own (shared) queue. */
+function unitsQueue(): string {
+  return batchUnitsQueue(workflowInfo().taskQueue);
+}
+
+function exportOnUnitsQueue(): BatchActivities['exportBatchPartition'] {
+  return proxyActivities<BatchActivities>({ ...LONG_OPTIONS, taskQueue: unitsQueue() }).exportBatchPartition;
+}
+
 /**
  * The day's units (each entity's Kafka partitions with records), downloaded and cleaned at once on
  * whichever workers take them: a day spreads over every worker, and a lost worker costs its units.
  */
-function exportOnUnitsQueue(): BatchActivities['exportBatchPartition'] {
-  const taskQueue = batchUnitsQueue(workflowInfo().taskQueue);
-  return proxyActivities<BatchActivities>({ ...LONG_OPTIONS, taskQueue }).exportBatchPartition;
-}
-
 async function cleanUnits(day: BatchDay, exports: Record<Entity, PartitionExport[]>) {
   const { cleanBatchUnit } = proxyActivities<BatchUnitActivities>({
     ...UNIT_OPTIONS,
-    taskQueue: batchUnitsQueue(workflowInfo().taskQueue),
+    taskQueue: unitsQueue(),
   });
   const from = Date.now();
   const scope = new CancellationScope();

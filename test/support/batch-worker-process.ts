@@ -8,14 +8,11 @@ import type { Next } from '@temporalio/common';
 import {
   DefaultLogger,
   Runtime,
-  Worker,
   type ActivityExecuteInput,
   type ActivityInboundCallsInterceptor,
 } from '@temporalio/worker';
-import { createBatchLocalActivities } from '../../activities/batch/index.ts';
 import { loadConfig } from '../../infra/config.ts';
-import { createBatchUnitsWorker } from '../../workers/batch-local-worker.ts';
-import { createPipelineWorker } from '../../workers/pipeline-worker.ts';
+import { createProcessWorkers } from '../../workers/pipeline-worker.ts';
 import { openTestClients } from './clients.ts';
 
 async function main(): Promise<void> {
@@ -27,7 +24,6 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const opened = await openTestClients(config, { streamReader: false });
   const { clients, connection } = opened;
-  const shared = await createPipelineWorker(config, clients, connection, sharedQueue, localQueue);
   const interceptors = {
     activity: [
       (ctx: Context) => ({
@@ -42,17 +38,18 @@ async function main(): Promise<void> {
       }),
     ],
   };
-  const local = await Worker.create({
+  const workers = await createProcessWorkers(
+    config,
+    clients,
     connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: localQueue,
-    activities: createBatchLocalActivities({ s3: clients.s3, config }),
-    interceptors,
-  });
-  const units = await createBatchUnitsWorker(config, clients, connection, sharedQueue, localQueue, {
-    interceptors,
-  });
-  const running = Promise.all([shared.run(), local.run(), units.run()]);
+    sharedQueue,
+    localQueue,
+    undefined,
+    {
+      interceptors,
+    },
+  );
+  const running = Promise.all(workers.map((w) => w.run()));
   console.log('ready');
   // SIGTERM shuts the workers down (the SDK's runtime handles it); then the clients close too.
   await running;
